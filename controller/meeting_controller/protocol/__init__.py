@@ -1,0 +1,1 @@
+"""Generated protobuf and gRPC code (`make proto`); edit proto/, never these files."""
