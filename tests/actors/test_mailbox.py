@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from prometheus_client import REGISTRY
+
 from meeting_controller.actors.cancellation import CancellationToken
 from meeting_controller.actors.mailbox import Mailbox
 from meeting_controller.errors import ActorStopped, MailboxFull
-from prometheus_client import REGISTRY
 
 
 def depth(kind: str) -> float:

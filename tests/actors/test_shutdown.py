@@ -10,12 +10,12 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from prometheus_client import REGISTRY
+
 from meeting_controller.actors import connection, controller, meeting
 from meeting_controller.actors.cancellation import CancellationToken
 from meeting_controller.actors.deadlines import ShutdownDeadlines
 from meeting_controller.protocol import signaling_pb2 as sig
-from prometheus_client import REGISTRY
-
 from tests.support.transports import MemoryTransport
 
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from prometheus_client import REGISTRY
+
 from meeting_controller.actors import controller, meeting
 from meeting_controller.errors import ActorError
 from meeting_controller.protocol import signaling_pb2 as sig
-from prometheus_client import REGISTRY
-
 from tests.support.transports import MemoryTransport
 from tests.support.waiting import eventually
 

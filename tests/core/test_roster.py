@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from meeting_controller.core.roster import Delivery, Roster, RosterError
 from meeting_controller.protocol import signaling_pb2 as sig
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+
 from meeting_controller.core.streams import EventStream
 from meeting_controller.protocol import signaling_pb2 as sig
 

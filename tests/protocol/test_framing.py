@@ -7,6 +7,7 @@ import itertools
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+
 from meeting_controller.framing import (
     FrameDecoder,
     FrameTooLarge,
