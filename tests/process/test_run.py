@@ -9,7 +9,9 @@ import time
 
 import pytest
 
-from tests.support.processes import HOST, ProcessGroup, free_port
+from tests.support.gc_server import ThreadedGc
+from tests.support.processes import HOST, CliProcess, HttpAnswer, ProcessGroup, free_port
+from tests.support.redis_server import RedisServer
 
 MC_METRICS = (
     "mc_meetings_active",
@@ -26,6 +28,7 @@ def test_run_serves_health_readiness_and_the_mc_metrics(processes: ProcessGroup)
 
     health = mc.get("/healthz")
     assert (health.status, health.text) == (200, "ok\n")
+    mc.wait_for_http("/readyz")  # ready once registered with the GC
     ready = mc.get("/readyz")
     assert ready.status == 200
     assert json.loads(ready.body) == {"ready": True, "reason": "ready"}
@@ -149,19 +152,96 @@ def test_the_start_line_shows_the_settings_with_secrets_redacted(
 ) -> None:
     secret_dir = tmp_path_factory.mktemp("secrets")
     (secret_dir / "master").write_text("super-secret-session-master-key-0123456789\n")
+    # Nothing listens there: the MC logs its start line, then fails on Redis (exit 1), and
+    # the password must be redacted in the error too.
+    port = free_port()
     mc = processes.start_mc(
         env={
             "MC_LOG_FORMAT": "json",
             "MC_SESSION_MASTER_SECRET_FILE": str(secret_dir / "master"),
-            "MC_REDIS_URL": "redis://:hunter2@127.0.0.1:6379/0",
-        }
+            "MC_REDIS_URL": f"redis://:hunter2@127.0.0.1:{port}/0",
+        },
+        wait=False,
     )
-    assert mc.stop() == 0
+    assert mc.wait(timeout=10.0) == 1
 
     stderr = mc.stderr()
     assert "super-secret" not in stderr
     assert "hunter2" not in stderr
     start = json.loads(stderr.splitlines()[0])
     assert start["settings"]["session_master_secret"] == "Secret('**********')"
-    assert start["settings"]["redis_url"] == "redis://:***@127.0.0.1:6379/0"
+    assert start["settings"]["redis_url"] == f"redis://:***@127.0.0.1:{port}/0"
     assert start["settings"]["mc_id"] == "test-mc"
+
+
+# -- Redis and the GC at start-up ----------------------------------------------------------
+
+
+def test_an_unreachable_redis_fails_start_up_with_exit_1_naming_the_url(
+    processes: ProcessGroup,
+) -> None:
+    url = f"redis://127.0.0.1:{free_port()}/0"  # nothing listens there
+    mc = processes.start_mc(env={"MC_REDIS_URL": url}, wait=False)
+
+    assert mc.wait(timeout=10.0) == 1
+    stderr = mc.stderr()
+    assert f"cannot start: cannot connect to Redis at {url}" in stderr
+
+
+def test_readyz_turns_200_once_registered_and_the_gc_lists_the_mc(
+    processes: ProcessGroup, reference_gc: ThreadedGc
+) -> None:
+    mc = processes.start_mc(env={"MC_ID": "mc-ready"})
+
+    mc.wait_for_http("/readyz")
+
+    assert json.loads(mc.get("/readyz").body) == {"ready": True, "reason": "ready"}
+    [listed] = reference_gc.fleet()
+    assert (listed["mc_id"], listed["state"], listed["alive"]) == ("mc-ready", "active", True)
+    assert "registered with the GC at " + reference_gc.grpc_address in mc.stderr()
+    assert mc.stop() == 0, mc.stderr()
+
+
+def test_readyz_fails_while_redis_is_away_and_recovers_by_itself(
+    processes: ProcessGroup, redis_server: RedisServer
+) -> None:
+    mc = processes.start_mc()
+    mc.wait_for_http("/readyz")
+
+    redis_server.stop()
+    answer = wait_for_readyz(mc, 503)
+    assert json.loads(answer.body) == {"ready": False, "reason": "redis unreachable"}
+    assert mc.get("/healthz").status == 200  # an outage is no reason to be restarted
+
+    redis_server.start()  # same port: the MC's client reconnects
+    wait_for_readyz(mc, 200)
+    assert mc.stop() == 0, mc.stderr()
+
+
+def wait_for_readyz(mc: CliProcess, status: int, *, timeout: float = 10.0) -> HttpAnswer:
+    deadline = time.monotonic() + timeout
+    while True:
+        answer = mc.get("/readyz")
+        if answer.status == status:
+            return answer
+        assert time.monotonic() < deadline, f"/readyz still {answer.status}:\n{mc.stderr()}"
+        time.sleep(0.05)
+
+
+def test_a_registration_the_gc_rejects_fails_start_up_with_exit_1_and_its_reason(
+    processes: ProcessGroup,
+) -> None:
+    first = processes.start_mc(env={"MC_ID": "twin"})
+    first.wait_for_http("/readyz")
+
+    # Same id, another gRPC endpoint, while the first is alive: the GC refuses it.
+    second = processes.start_mc(env={"MC_ID": "twin"}, wait=False)
+
+    assert second.wait(timeout=10.0) == 1
+    stderr = second.stderr()
+    assert "cannot start: " in stderr
+    assert "MC id 'twin' is already registered and alive" in stderr
+    assert "meeting controller stopped" in stderr
+    # The refusal harmed neither the first MC nor its registration.
+    assert first.get("/readyz").status == 200
+    assert first.stop() == 0, first.stderr()

@@ -164,8 +164,10 @@ class CliProcess:
 class ProcessGroup:
     """Starts ``meeting-controller`` children for one test and stops them all at the end."""
 
-    def __init__(self, *, workdir: Path) -> None:
+    def __init__(self, *, workdir: Path, mc_env: Mapping[str, str] | None = None) -> None:
         self.workdir = workdir
+        #: Variables every :meth:`start_mc` child gets (the test's Redis and GC), before its own.
+        self.mc_env = dict(mc_env or {})
         self._children: list[CliProcess] = []
 
     def start(self, args: Sequence[str], *, env: Mapping[str, str] | None = None) -> CliProcess:
@@ -194,18 +196,20 @@ class ProcessGroup:
     ) -> CliProcess:
         """Start ``meeting-controller run`` on free ports; by default wait for ``/healthz``.
 
-        ``env`` is applied after the port variables, so a test can override any of them.
+        gRPC listens on port 0 (the MC binds a free one and advertises it to the GC).
+        ``env`` is applied after the port variables and :attr:`mc_env`, so a test can
+        override any of them.
         """
         ports = {
             "http": free_port(),
-            "grpc": free_port(),
             "webtransport": free_port(socket.SOCK_DGRAM),
         }
         mc_env = {
             "MC_ID": "test-mc",
             "MC_HTTP_LISTEN": f"{HOST}:{ports['http']}",
-            "MC_GRPC_LISTEN": f"{HOST}:{ports['grpc']}",
+            "MC_GRPC_LISTEN": f"{HOST}:0",
             "MC_WEBTRANSPORT_LISTEN": f"{HOST}:{ports['webtransport']}",
+            **self.mc_env,
             **(env or {}),
         }
         child = self.start(["run", *args], env=mc_env)

@@ -136,6 +136,10 @@ class MeetingControllerHandle:
         except ActorStopped:
             return None
 
+    def hosted(self) -> dict[str, MeetingHandle]:
+        """A copy of the live meetings' handles (read-only view of the actor's registry)."""
+        return dict(self._actor.meetings)
+
     def set_phase(self, phase: McPhase) -> None:
         self._actor.mailbox.send_system(SetPhase(phase))
 
@@ -213,6 +217,10 @@ class MeetingControllerActor:
             self._update(state=message.phase)
         else:  # pragma: no cover - exhaustiveness guard
             raise TypeError(f"unexpected message {message!r}")
+
+    @property
+    def meetings(self) -> dict[str, MeetingHandle]:
+        return self._meetings
 
     # -- handlers ------------------------------------------------------------------------------
 

@@ -88,11 +88,14 @@ class MeetingHandle:
         self,
         *,
         meeting_id: str,
+        generation: int,
         mailbox: Mailbox[MeetingMessage],
         token: CancellationToken,
         task: asyncio.Task[None],
     ) -> None:
         self.meeting_id = meeting_id
+        #: The fencing generation this MC holds the meeting under.
+        self.generation = generation
         self._mailbox = mailbox
         self.token = token
         self.task = task
@@ -178,7 +181,13 @@ class MeetingActor:
             on_counts=on_counts,
         )
         task = asyncio.create_task(actor.run(), name=f"meeting:{meeting_id}")
-        return MeetingHandle(meeting_id=meeting_id, mailbox=actor._mailbox, token=token, task=task)
+        return MeetingHandle(
+            meeting_id=meeting_id,
+            generation=generation,
+            mailbox=actor._mailbox,
+            token=token,
+            task=task,
+        )
 
     # -- loop ----------------------------------------------------------------------------------
 

@@ -1,0 +1,1 @@
+"""gRPC adapters: the MC's client of the Global Controller and its MeetingControllerService."""
