@@ -50,6 +50,23 @@ assignments_total = Counter(
     ["result"],
 )
 
+events_buffered_total = Counter(
+    "mc_events_buffered_total", "Server messages numbered and kept in recovery buffers."
+)
+events_replayed_total = Counter(
+    "mc_events_replayed_total", "Missed events replayed to resuming participants."
+)
+joins_total = Counter("mc_joins_total", "Join attempts, by result.", ["result"])
+resumes_total = Counter("mc_resumes_total", "Resume attempts, by result.", ["result"])
+join_duration_seconds = Histogram(
+    "mc_join_duration_seconds",
+    "From the first frame of a session to its JoinResponse (joins and resumes).",
+    ["kind"],
+    # Sub-millisecond on loopback up to a few seconds across regions.
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
+)
+sessions_active = Gauge("mc_sessions_active", "Open WebTransport signaling sessions.")
+
 registered = Gauge("mc_registered", "1 while this MC is registered with the Global Controller.")
 heartbeats_total = Counter(
     "mc_heartbeats_total", "Heartbeats sent to the GC, by kind and result.", ["kind", "result"]
@@ -61,16 +78,18 @@ for _kind in ACTOR_KINDS:
     actor_failures_total.labels(actor=_kind)
     actor_shutdown_abandoned_total.labels(actor=_kind)
 
-# Join latency buckets: sub-millisecond on loopback up to a few seconds across regions.
-LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 __all__ = [
     "ACTOR_KINDS",
-    "LATENCY_BUCKETS",
-    "Histogram",
     "actor_failures_total",
     "actor_mailbox_depth",
     "actor_shutdown_abandoned_total",
     "assignments_total",
+    "events_buffered_total",
+    "events_replayed_total",
+    "join_duration_seconds",
+    "joins_total",
+    "resumes_total",
+    "sessions_active",
     "connections_active",
     "fenced_out_total",
     "heartbeats_total",

@@ -22,12 +22,18 @@ import asyncio
 import dataclasses
 import enum
 import logging
+from collections.abc import Callable
 
 from meeting_controller import metrics
 from meeting_controller.actors.cancellation import CancellationToken
 from meeting_controller.actors.deadlines import DEFAULT_DEADLINES, ShutdownDeadlines
 from meeting_controller.actors.mailbox import Mailbox
-from meeting_controller.actors.meeting import MeetingActor, MeetingHandle, MeetingSnapshot
+from meeting_controller.actors.meeting import (
+    MeetingActor,
+    MeetingHandle,
+    MeetingServices,
+    MeetingSnapshot,
+)
 from meeting_controller.errors import ActorStopped
 
 log = logging.getLogger(__name__)
@@ -95,6 +101,9 @@ class MeetingStopped:
 class SetPhase:
     phase: McPhase
 
+
+#: ``(meeting_id, reason)``: a meeting ended on its own (e.g. its last participant left).
+MeetingEndedListener = Callable[[str, str], None]
 
 ControllerMessage = CreateMeeting | LookupMeeting | MeetingCounts | MeetingStopped | SetPhase
 
@@ -167,8 +176,12 @@ class MeetingControllerActor:
         buffer_size: int,
         deadlines: ShutdownDeadlines,
         root: CancellationToken,
+        services: MeetingServices | None = None,
+        on_meeting_ended: MeetingEndedListener | None = None,
     ) -> None:
         self.root = root
+        self._services = services
+        self._on_meeting_ended = on_meeting_ended
         self.mailbox: Mailbox[ControllerMessage] = Mailbox(
             capacity=mailbox_capacity, kind=KIND, token=root
         )
@@ -239,6 +252,7 @@ class MeetingControllerActor:
             buffer_size=self._buffer_size,
             deadlines=self._deadlines,
             on_counts=self._post_counts,
+            services=self._services,
         )
         self._meetings[message.meeting_id] = handle
         self._counts[message.meeting_id] = (0, 0)
@@ -288,6 +302,9 @@ class MeetingControllerActor:
         if self._meetings.get(meeting_id) is not handle:
             return
         del self._meetings[meeting_id]
+        reason = handle.outcome.reason
+        if error is None and reason is not None and self._on_meeting_ended is not None:
+            self._on_meeting_ended(meeting_id, reason)
         participants, _ = self._counts.pop(meeting_id, (0, 0))
         metrics.participants_active.dec(participants)
         metrics.meetings_active.dec()
@@ -334,6 +351,8 @@ def spawn_controller(
     mailbox_capacity: int = 1024,
     buffer_size: int = DEFAULT_EVENT_BUFFER_SIZE,
     deadlines: ShutdownDeadlines = DEFAULT_DEADLINES,
+    services: MeetingServices | None = None,
+    on_meeting_ended: MeetingEndedListener | None = None,
 ) -> MeetingControllerHandle:
     """Start the root actor of an MC process (call from inside the running event loop)."""
     actor = MeetingControllerActor(
@@ -345,6 +364,8 @@ def spawn_controller(
         buffer_size=buffer_size,
         deadlines=deadlines,
         root=CancellationToken(),
+        services=services,
+        on_meeting_ended=on_meeting_ended,
     )
     task = asyncio.create_task(actor.run(), name=f"controller:{mc_id}")
     return MeetingControllerHandle(actor, task)

@@ -9,14 +9,27 @@ never silently lost.
 
 On cancellation it gives every connection ``meeting_per_connection`` (5 s) to finish, then
 cancels what is left.
+
+Sessions: a join issues a signed, single-use session token; a participant whose connection
+drops stays in the roster, marked disconnected, for the grace period, and may resume with its
+token and the last sequence number it processed to receive exactly the events it missed. When
+the grace period ends it leaves with TIMEOUT; when the last participant has left, the meeting
+ends: its Redis keys are deleted and the controller is told why.
+
+Persistence (through the fenced store, when one is configured): joins and host-mutes are
+written before they are announced; self-mutes are written in the background (they are
+informational). A write refused as fenced out means another MC owns the meeting now: the
+actor stops at once and does not fight for it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import logging
-from collections.abc import Callable
+import time
+from collections.abc import Awaitable, Callable
 
 from meeting_controller import metrics
 from meeting_controller.actors import connection as conn
@@ -24,8 +37,10 @@ from meeting_controller.actors.cancellation import CancellationToken
 from meeting_controller.actors.deadlines import ShutdownDeadlines
 from meeting_controller.actors.mailbox import Mailbox
 from meeting_controller.core.roster import Delivery, Roster, RosterError
-from meeting_controller.errors import ActorError, ActorStopped
+from meeting_controller.errors import ActorError, ActorStopped, FencedOut, StoreError
 from meeting_controller.protocol import signaling_pb2
+from meeting_controller.store.fenced import FencedRedisClient
+from meeting_controller.tokens import session as session_tokens
 
 log = logging.getLogger(__name__)
 
@@ -44,9 +59,48 @@ class MeetingSnapshot:
 
 
 @dataclasses.dataclass(frozen=True)
+class MeetingServices:
+    """What meeting actors need from outside the actor tree (all optional in unit tests)."""
+
+    #: The fenced Redis store; ``None`` keeps the meeting in memory only.
+    store: FencedRedisClient | None = None
+    #: The fleet's session master secret; ``None`` issues no session tokens (no resume).
+    session_secret: bytes | None = None
+    session_ttl_s: float = 300.0
+    disconnect_grace_s: float = 30.0
+    #: Unix time in seconds (token expiry); the loop's clock drives the grace timers.
+    wall_clock: Callable[[], float] = time.time
+
+
+@dataclasses.dataclass
+class MeetingOutcome:
+    """Why a meeting actor ended on its own (``None`` while it runs or when it was stopped)."""
+
+    reason: str | None = None
+
+
+class _Released(Exception):
+    """Internal: the meeting was released (fenced out) while handling a message."""
+
+
+class JoinRefused(ActorError):
+    """A join or resume was refused; ``code`` is the signaling ErrorCode for the client."""
+
+    def __init__(
+        self, code: signaling_pb2.ErrorCode.ValueType, message: str, *, rejoin_required: bool
+    ) -> None:
+        super().__init__(message)
+        self.code = code
+        self.rejoin_required = rejoin_required
+
+
+@dataclasses.dataclass(frozen=True)
 class JoinResult:
     participant_id: str
     connection: conn.ConnectionHandle
+    session_token: str = ""
+    resumed: bool = False
+    recovered: int = 0
 
 
 # -- messages -----------------------------------------------------------------------------------
@@ -61,6 +115,25 @@ class Attach:
     role: signaling_pb2.Role.ValueType
     transport: conn.Transport
     reply: asyncio.Future[JoinResult]
+    user_id: str = ""
+
+
+@dataclasses.dataclass(frozen=True)
+class Resume:
+    """Restore a session whose token was already verified (signature, expiry, meeting)."""
+
+    participant_id: str
+    session_id: str
+    nonce: str
+    last_sequence: int
+    transport: conn.Transport
+    reply: asyncio.Future[JoinResult]
+
+
+@dataclasses.dataclass(frozen=True)
+class GraceExpired:
+    participant_id: str
+    epoch: int
 
 
 @dataclasses.dataclass(frozen=True)
@@ -75,7 +148,15 @@ class ConnectionStopped:
     error: BaseException | None
 
 
-MeetingMessage = Attach | GetState | ConnectionStopped | conn.Inbound | conn.InboundInvalid
+MeetingMessage = (
+    Attach
+    | Resume
+    | GraceExpired
+    | GetState
+    | ConnectionStopped
+    | conn.Inbound
+    | conn.InboundInvalid
+)
 
 #: ``(meeting_id, participants, connections)``: how a meeting reports its counts upwards.
 CountsListener = Callable[[str, int, int], None]
@@ -92,6 +173,7 @@ class MeetingHandle:
         mailbox: Mailbox[MeetingMessage],
         token: CancellationToken,
         task: asyncio.Task[None],
+        outcome: MeetingOutcome,
     ) -> None:
         self.meeting_id = meeting_id
         #: The fencing generation this MC holds the meeting under.
@@ -99,6 +181,7 @@ class MeetingHandle:
         self._mailbox = mailbox
         self.token = token
         self.task = task
+        self.outcome = outcome
 
     async def attach(
         self,
@@ -107,9 +190,29 @@ class MeetingHandle:
         display_name: str,
         role: signaling_pb2.Role.ValueType,
         transport: conn.Transport,
+        user_id: str = "",
     ) -> JoinResult:
+        """Admit a new participant (its join token already verified); raises JoinRefused."""
         reply: asyncio.Future[JoinResult] = asyncio.get_running_loop().create_future()
-        await self._mailbox.send(Attach(participant_id, display_name, role, transport, reply))
+        await self._mailbox.send(
+            Attach(participant_id, display_name, role, transport, reply, user_id=user_id)
+        )
+        return await reply
+
+    async def resume(
+        self,
+        *,
+        participant_id: str,
+        session_id: str,
+        nonce: str,
+        last_sequence: int,
+        transport: conn.Transport,
+    ) -> JoinResult:
+        """Restore a session (its token already verified); raises JoinRefused."""
+        reply: asyncio.Future[JoinResult] = asyncio.get_running_loop().create_future()
+        await self._mailbox.send(
+            Resume(participant_id, session_id, nonce, last_sequence, transport, reply)
+        )
         return await reply
 
     async def get_state(self, *, timeout: float = 1.0) -> MeetingSnapshot:
@@ -144,6 +247,7 @@ class MeetingActor:
         buffer_size: int,
         deadlines: ShutdownDeadlines,
         on_counts: CountsListener,
+        services: MeetingServices | None = None,
     ) -> None:
         self.meeting_id = meeting_id
         self.generation = generation
@@ -158,6 +262,11 @@ class MeetingActor:
         self._connections: dict[str, conn.ConnectionHandle] = {}
         self._next_connection_id = 1
         self._reported = (0, 0)
+        self._services = services or MeetingServices()
+        self._timers: list[asyncio.TimerHandle] = []
+        self._background: set[asyncio.Task[None]] = set()
+        self.outcome = MeetingOutcome()
+        self._had_participants = False
 
     @classmethod
     def spawn(
@@ -170,6 +279,7 @@ class MeetingActor:
         buffer_size: int,
         deadlines: ShutdownDeadlines,
         on_counts: CountsListener,
+        services: MeetingServices | None = None,
     ) -> MeetingHandle:
         actor = cls(
             meeting_id=meeting_id,
@@ -179,6 +289,7 @@ class MeetingActor:
             buffer_size=buffer_size,
             deadlines=deadlines,
             on_counts=on_counts,
+            services=services,
         )
         task = asyncio.create_task(actor.run(), name=f"meeting:{meeting_id}")
         return MeetingHandle(
@@ -187,6 +298,7 @@ class MeetingActor:
             mailbox=actor._mailbox,
             token=token,
             task=task,
+            outcome=actor.outcome,
         )
 
     # -- loop ----------------------------------------------------------------------------------
@@ -196,15 +308,23 @@ class MeetingActor:
             while (message := await self._mailbox.recv()) is not None:
                 await self.handle(message)
                 self._report_counts()
+                if self.outcome.reason is not None:
+                    break
         finally:
+            for timer in self._timers:
+                timer.cancel()
             self._fail_pending_requests()
             await self._stop_connections()
             self._report_counts(final=True)
+            if self._background:  # let pending writes land before the keys go
+                await asyncio.wait(set(self._background), timeout=1.0)
+            if self.outcome.reason is not None and self.outcome.reason != "fenced_out":
+                await self._forget_in_store()
 
     async def handle(self, message: MeetingMessage) -> None:
         """Apply one message. Any exception escaping here is a bug: the actor crashes."""
         if isinstance(message, conn.Inbound):
-            self._on_inbound(message)
+            await self._on_inbound(message)
         elif isinstance(message, conn.InboundInvalid):
             if self._is_current(message.participant_id, message.connection_id):
                 self._carry_out(
@@ -213,7 +333,11 @@ class MeetingActor:
                     )
                 )
         elif isinstance(message, Attach):
-            self._on_attach(message)
+            await self._on_attach(message)
+        elif isinstance(message, Resume):
+            await self._on_resume(message)
+        elif isinstance(message, GraceExpired):
+            self._on_grace_expired(message)
         elif isinstance(message, ConnectionStopped):
             self._on_connection_stopped(message)
         elif isinstance(message, GetState):
@@ -233,31 +357,108 @@ class MeetingActor:
 
     # -- handlers ------------------------------------------------------------------------------
 
-    def _on_attach(self, message: Attach) -> None:
+    async def _on_attach(self, message: Attach) -> None:
         if message.reply.done():  # the caller gave up waiting
             return
-        try:
-            deliveries = self.roster.add(
-                participant_id=message.participant_id,
-                display_name=message.display_name,
-                role=message.role,
+        pid = message.participant_id
+        if pid in self.roster:
+            message.reply.set_exception(
+                JoinRefused(
+                    signaling_pb2.ERROR_CODE_ALREADY_JOINED,
+                    f"participant {pid!r} is already in this meeting",
+                    rejoin_required=False,
+                )
             )
-        except RosterError as error:
-            message.reply.set_exception(ActorError(str(error)))
             return
-        handle = self._spawn_connection(message.participant_id, message.transport)
+        secret = self._services.session_secret
+        session_id = session_tokens.new_session_id() if secret else ""
+        nonce = session_tokens.new_nonce() if secret else ""
+        deliveries = self.roster.add(
+            participant_id=pid,
+            display_name=message.display_name,
+            role=message.role,
+            user_id=message.user_id,
+            session_id=session_id,
+            nonce=nonce,
+        )
+        try:
+            if self._services.store is not None:
+                await self._services.store.add_participant(
+                    self.meeting_id, generation=self.generation, participant_id=pid
+                )
+            await self._persist_session(pid)
+        except (StoreError, FencedOut) as error:
+            self.roster.remove(pid, reason=signaling_pb2.LEAVE_REASON_REMOVED)
+            message.reply.set_exception(self._store_refusal(error))
+            return
+        token, expiry_ms = self._issue_token(pid)
+        handle = self._spawn_connection(pid, message.transport)
         welcome = signaling_pb2.ServerMessage(
             join_response=signaling_pb2.JoinResponse(
-                participant_id=message.participant_id,
+                participant_id=pid,
                 meeting_id=self.meeting_id,
                 role=message.role,
                 roster=self.roster.snapshot(),
+                session_token=token,
+                expiry_timestamp=expiry_ms,
             )
         )
-        self._carry_out([self.roster.deliver(message.participant_id, welcome), *deliveries])
-        message.reply.set_result(JoinResult(message.participant_id, handle))
+        self._carry_out([self.roster.deliver(pid, welcome), *deliveries])
+        message.reply.set_result(JoinResult(pid, handle, session_token=token))
 
-    def _on_inbound(self, message: conn.Inbound) -> None:
+    async def _on_resume(self, message: Resume) -> None:
+        if message.reply.done():
+            return
+        pid = message.participant_id
+        record = self.roster.get(pid) if pid in self.roster else None
+        if record is not None and record.session_id != message.session_id:
+            record = None  # a token for an earlier session of the same participant id
+        new_nonce = session_tokens.new_nonce()
+        try:
+            if record is None:
+                raise RosterError(
+                    signaling_pb2.ERROR_CODE_REJOIN_REQUIRED,
+                    "this session has ended (it left or timed out): join again without a "
+                    "session token",
+                )
+            missed, deliveries = self.roster.resume(
+                pid,
+                last_sequence=message.last_sequence,
+                presented_nonce=message.nonce,
+                new_nonce=new_nonce,
+            )
+        except RosterError as error:
+            message.reply.set_exception(JoinRefused(error.code, str(error), rejoin_required=True))
+            return
+        try:
+            await self._persist_session(pid)
+        except (StoreError, FencedOut) as error:
+            message.reply.set_exception(self._store_refusal(error))
+            return
+        previous = self._connections.pop(pid, None)
+        if previous is not None:  # the old connection was not noticed dead yet
+            previous.close(code=0, reason="replaced by a resumed connection")
+        token, expiry_ms = self._issue_token(pid)
+        handle = self._spawn_connection(pid, message.transport)
+        welcome = signaling_pb2.ServerMessage(
+            join_response=signaling_pb2.JoinResponse(
+                participant_id=pid,
+                meeting_id=self.meeting_id,
+                role=self.roster.get(pid).role,
+                roster=self.roster.snapshot(),
+                session_token=token,
+                expiry_timestamp=expiry_ms,
+                recovery_data=signaling_pb2.RecoveryData(missed_events=missed),
+                resumed=True,
+            )
+        )
+        metrics.events_replayed_total.inc(len(missed))
+        self._carry_out([self.roster.deliver(pid, welcome), *deliveries])
+        message.reply.set_result(
+            JoinResult(pid, handle, session_token=token, resumed=True, recovered=len(missed))
+        )
+
+    async def _on_inbound(self, message: conn.Inbound) -> None:
         pid = message.participant_id
         if not self._is_current(pid, message.connection_id):
             return  # a late frame from a connection that was already replaced or closed
@@ -266,18 +467,22 @@ class MeetingActor:
         try:
             if payload == "mute":
                 deliveries = self.roster.set_self_muted(pid, muted=body.mute.muted)
+                self._in_background(self._persist_session(pid))  # informational: async
             elif payload == "host_mute":
+                target = body.host_mute.target_participant_id
                 deliveries = self.roster.set_host_muted(
-                    pid, target_id=body.host_mute.target_participant_id, muted=body.host_mute.muted
+                    pid, target_id=target, muted=body.host_mute.muted
                 )
+                await self._persist_enforced(target)
             elif payload == "unmute_request":
                 deliveries = self.roster.request_unmute(pid, reason=body.unmute_request.reason)
             elif payload == "unmute_decision":
+                target = body.unmute_decision.participant_id
                 deliveries = self.roster.decide_unmute(
-                    pid,
-                    participant_id=body.unmute_decision.participant_id,
-                    approved=body.unmute_decision.approved,
+                    pid, participant_id=target, approved=body.unmute_decision.approved
                 )
+                if body.unmute_decision.approved:
+                    await self._persist_enforced(target)
             elif payload == "ping":
                 pong = signaling_pb2.ServerMessage(pong=signaling_pb2.Pong(nonce=body.ping.nonce))
                 deliveries = [self.roster.deliver(pid, pong)]
@@ -297,7 +502,27 @@ class MeetingActor:
                 )
         except RosterError as error:
             deliveries = self.roster.error_to(pid, code=error.code, message=str(error))
+        except _Released:
+            return
         self._carry_out(deliveries)
+        self._end_if_empty()
+
+    def _on_grace_expired(self, message: GraceExpired) -> None:
+        pid = message.participant_id
+        if pid not in self.roster:
+            return
+        session_id = self.roster.get(pid).session_id
+        deliveries = self.roster.expire(pid, epoch=message.epoch)
+        if pid not in self.roster:
+            log.info(
+                "participant timed out after the grace period",
+                extra={"meeting_id": self.meeting_id, "participant_id": pid, "event": "timeout"},
+            )
+            store = self._services.store
+            if store is not None:
+                self._in_background(self._forget_participant(store, pid, session_id))
+        self._carry_out(deliveries)
+        self._end_if_empty()
 
     def _on_connection_stopped(self, message: ConnectionStopped) -> None:
         pid = message.participant_id
@@ -317,7 +542,144 @@ class MeetingActor:
             return
         del self._connections[pid]
         if pid in self.roster:
-            self._carry_out(self.roster.set_connected(pid, connected=False))
+            epoch, deliveries = self.roster.disconnect(pid)
+            self._carry_out(deliveries)
+            self._arm_grace_timer(pid, epoch)
+
+    # -- sessions and persistence --------------------------------------------------------------
+
+    def _issue_token(self, participant_id: str) -> tuple[str, int]:
+        secret = self._services.session_secret
+        if secret is None:
+            return "", 0
+        record = self.roster.get(participant_id)
+        expiry_ms = int((self._services.wall_clock() + self._services.session_ttl_s) * 1000)
+        token = session_tokens.issue_session_token(
+            master_secret=secret,
+            session_id=record.session_id,
+            participant_id=participant_id,
+            meeting_id=self.meeting_id,
+            expires_at_ms=expiry_ms,
+            nonce=record.nonce,
+        )
+        return token, expiry_ms
+
+    async def _persist_session(self, participant_id: str) -> None:
+        """Write the participant's session (role, mute flags, current token nonce)."""
+        store = self._services.store
+        if store is None or participant_id not in self.roster:
+            return
+        record = self.roster.get(participant_id)
+        if not record.session_id:
+            return
+        await store.put_session(
+            self.meeting_id,
+            generation=self.generation,
+            session_id=record.session_id,
+            data={
+                "participant_id": participant_id,
+                "meeting_id": self.meeting_id,
+                "user_id": record.user_id,
+                "display_name": record.display_name,
+                "role": signaling_pb2.Role.Name(record.role),
+                "nonce": record.nonce,
+                "is_self_muted": "1" if record.is_self_muted else "0",
+                "is_host_muted": "1" if record.is_host_muted else "0",
+            },
+            ttl_ms=int((self._services.session_ttl_s + self._services.disconnect_grace_s) * 1000),
+        )
+
+    async def _persist_enforced(self, participant_id: str) -> None:
+        """Host-mute changes are enforced: written before anyone is told about them."""
+        try:
+            await self._persist_session(participant_id)
+        except FencedOut as error:
+            self._release(error)
+            raise _Released from error
+        except StoreError as error:
+            log.error(
+                "could not persist a host-mute change: %s",
+                error,
+                extra={"meeting_id": self.meeting_id, "participant_id": participant_id},
+            )
+
+    def _store_refusal(self, error: StoreError) -> JoinRefused:
+        if isinstance(error, FencedOut):
+            self._release(error)
+            return JoinRefused(
+                signaling_pb2.ERROR_CODE_MEETING_NOT_FOUND,
+                "this meeting has moved to another MC: ask the Global Controller where it is",
+                rejoin_required=False,
+            )
+        return JoinRefused(
+            signaling_pb2.ERROR_CODE_INTERNAL,
+            "the meeting's state could not be stored; try again",
+            rejoin_required=False,
+        )
+
+    def _release(self, error: FencedOut) -> None:
+        """Another MC owns the meeting now: stop at once, without touching its state."""
+        log.warning("%s; releasing the meeting", error, extra={"meeting_id": self.meeting_id})
+        self.outcome.reason = "fenced_out"
+
+    def _in_background(self, write: Awaitable[None]) -> None:
+        async def guarded() -> None:
+            try:
+                await write
+            except FencedOut as error:
+                self._release(error)
+                self._token.cancel()
+            except StoreError as error:
+                log.warning(
+                    "background write failed: %s", error, extra={"meeting_id": self.meeting_id}
+                )
+
+        task = asyncio.create_task(guarded())
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def _forget_participant(
+        self, store: FencedRedisClient, participant_id: str, session_id: str
+    ) -> None:
+        await store.remove_participant(
+            self.meeting_id, generation=self.generation, participant_id=participant_id
+        )
+        if session_id:
+            await store.delete_session(
+                self.meeting_id, generation=self.generation, session_id=session_id
+            )
+
+    async def _forget_in_store(self) -> None:
+        store = self._services.store
+        if store is None:
+            return
+        try:
+            await store.delete_meeting(self.meeting_id, generation=self.generation)
+        except StoreError as error:  # FencedOut included: then it is not ours to delete
+            log.warning(
+                "could not delete the ended meeting's keys (%s); they expire with their TTL",
+                error,
+                extra={"meeting_id": self.meeting_id},
+            )
+
+    # -- lifecycle -----------------------------------------------------------------------------
+
+    def _arm_grace_timer(self, participant_id: str, epoch: int) -> None:
+        def fire() -> None:
+            with contextlib.suppress(ActorStopped):
+                self._mailbox.send_system(GraceExpired(participant_id, epoch))
+
+        loop = asyncio.get_running_loop()
+        self._timers = [t for t in self._timers if not t.cancelled() and t.when() > loop.time()]
+        self._timers.append(loop.call_later(self._services.disconnect_grace_s, fire))
+
+    def _end_if_empty(self) -> None:
+        if len(self.roster) == 0 and self._had_participants and self.outcome.reason is None:
+            self.outcome.reason = "last_participant_left"
+            log.info(
+                "meeting ended: the last participant left",
+                extra={"meeting_id": self.meeting_id, "event": "meeting_ended"},
+            )
 
     # -- helpers -------------------------------------------------------------------------------
 
@@ -328,7 +690,11 @@ class MeetingActor:
     def _remove(
         self, participant_id: str, *, reason: signaling_pb2.LeaveReason.ValueType
     ) -> list[Delivery]:
+        record = self.roster.get(participant_id)
         deliveries = self.roster.remove(participant_id, reason=reason)
+        store = self._services.store
+        if store is not None:
+            self._in_background(self._forget_participant(store, participant_id, record.session_id))
         handle = self._connections.pop(participant_id, None)
         if handle is not None:
             handle.close(code=0, reason="left the meeting")
@@ -349,6 +715,7 @@ class MeetingActor:
             deadlines=self._deadlines,
         )
         self._connections[participant_id] = handle
+        self._had_participants = True
 
         def stopped(task: asyncio.Task[None]) -> None:
             error = None if task.cancelled() else task.exception()
@@ -363,6 +730,7 @@ class MeetingActor:
         return handle
 
     def _carry_out(self, deliveries: list[Delivery]) -> None:
+        metrics.events_buffered_total.inc(len(deliveries))
         for delivery in deliveries:
             handle = self._connections.get(delivery.participant_id)
             if handle is not None:

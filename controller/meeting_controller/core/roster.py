@@ -9,6 +9,7 @@ the meeting actor only carries them out. No I/O, no clock, no asyncio: exhaustiv
 from __future__ import annotations
 
 import dataclasses
+import hmac
 
 from meeting_controller.core.streams import EventStream
 from meeting_controller.protocol import signaling_pb2
@@ -27,6 +28,13 @@ class ParticipantRecord:
     is_self_muted: bool = False
     is_host_muted: bool = False
     connected: bool = True
+    #: Who the join token said this is (several participants may share a user, e.g. devices).
+    user_id: str = ""
+    #: The session this participant resumes with, and the nonce of its only valid token.
+    session_id: str = ""
+    nonce: str = ""
+    #: Bumped on every disconnect, so a grace timer of an earlier disconnect is recognised.
+    disconnect_epoch: int = 0
 
     def to_proto(self) -> signaling_pb2.Participant:
         return signaling_pb2.Participant(
@@ -72,6 +80,9 @@ class Roster:
     def __len__(self) -> int:
         return len(self._participants)
 
+    def participants(self) -> list[ParticipantRecord]:
+        return list(self._participants.values())
+
     @property
     def connected_count(self) -> int:
         return sum(1 for p in self._participants.values() if p.connected)
@@ -95,7 +106,14 @@ class Roster:
     # -- changes -----------------------------------------------------------------------------
 
     def add(
-        self, *, participant_id: str, display_name: str, role: signaling_pb2.Role.ValueType
+        self,
+        *,
+        participant_id: str,
+        display_name: str,
+        role: signaling_pb2.Role.ValueType,
+        user_id: str = "",
+        session_id: str = "",
+        nonce: str = "",
     ) -> list[Delivery]:
         """Admit a participant; everyone else is told it joined."""
         if participant_id in self._participants:
@@ -104,7 +122,12 @@ class Roster:
                 f"participant {participant_id!r} is already in this meeting",
             )
         record = ParticipantRecord(
-            participant_id=participant_id, display_name=display_name, role=role
+            participant_id=participant_id,
+            display_name=display_name,
+            role=role,
+            user_id=user_id,
+            session_id=session_id,
+            nonce=nonce,
         )
         self._participants[participant_id] = record
         self._streams[participant_id] = EventStream(capacity=self._buffer_size)
@@ -139,6 +162,61 @@ class Roster:
             )
         )
         return self._broadcast(changed, exclude=participant_id)
+
+    def disconnect(self, participant_id: str) -> tuple[int, list[Delivery]]:
+        """The participant's connection is gone: mark it and start a new grace epoch.
+
+        Returns the epoch the grace timer must quote, so that a timer armed by an earlier
+        disconnect (followed by a resume and another disconnect) cannot remove it early.
+        """
+        record = self.get(participant_id)
+        record.disconnect_epoch += 1
+        return record.disconnect_epoch, self.set_connected(participant_id, connected=False)
+
+    def expire(self, participant_id: str, *, epoch: int) -> list[Delivery]:
+        """The grace period of disconnect ``epoch`` ended: leave with TIMEOUT if still gone."""
+        record = self._participants.get(participant_id)
+        if record is None or record.connected or record.disconnect_epoch != epoch:
+            return []
+        return self.remove(participant_id, reason=signaling_pb2.LEAVE_REASON_TIMEOUT)
+
+    def resume(
+        self, participant_id: str, *, last_sequence: int, presented_nonce: str, new_nonce: str
+    ) -> tuple[list[signaling_pb2.ServerMessage], list[Delivery]]:
+        """Restore a participant's session: the missed events, and the others' updates.
+
+        Checks, in order: the participant still exists (else the session ended: rejoin), the
+        token is the current one (single use: an older token was already spent), the client
+        is not ahead of the server, and every missed event is still buffered. Any failure
+        leaves the state untouched, so a bad resume attempt cannot hurt the real session.
+        """
+        record = self._participants.get(participant_id)
+        if record is None:
+            raise RosterError(
+                signaling_pb2.ERROR_CODE_REJOIN_REQUIRED,
+                "this session has ended (it left or timed out): join again without a session token",
+            )
+        if not hmac.compare_digest(record.nonce, presented_nonce):
+            raise RosterError(
+                signaling_pb2.ERROR_CODE_SESSION_TOKEN_REUSED,
+                "this session token was already used: resume with the newest token, or rejoin",
+            )
+        stream = self._streams[participant_id]
+        if last_sequence > stream.last_sequence:
+            raise RosterError(
+                signaling_pb2.ERROR_CODE_SEQUENCE_AHEAD,
+                f"last_sequence_number {last_sequence} is ahead of the server "
+                f"({stream.last_sequence}): rejoin",
+            )
+        missed = stream.since(last_sequence)
+        if missed is None:
+            raise RosterError(
+                signaling_pb2.ERROR_CODE_REJOIN_REQUIRED,
+                f"events after {last_sequence} are no longer buffered "
+                f"(the buffer holds {stream.capacity}): rejoin",
+            )
+        record.nonce = new_nonce
+        return missed, self.set_connected(participant_id, connected=True)
 
     def set_self_muted(self, participant_id: str, *, muted: bool) -> list[Delivery]:
         """Self-mute: no permission check, broadcast to everyone (the sender included).
