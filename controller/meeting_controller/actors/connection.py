@@ -25,6 +25,7 @@ from meeting_controller import metrics
 from meeting_controller.actors.cancellation import CancellationToken
 from meeting_controller.actors.deadlines import ShutdownDeadlines
 from meeting_controller.actors.mailbox import Mailbox
+from meeting_controller.core.ratelimit import TokenBucket, Verdict
 from meeting_controller.errors import ActorStopped, MailboxFull
 from meeting_controller.protocol import signaling_pb2
 
@@ -47,6 +48,14 @@ class Transport(Protocol):
 
     async def close(self, *, code: int, reason: str) -> None:
         """Send the close frame and release the transport."""
+
+
+@dataclasses.dataclass(frozen=True)
+class RateLimit:
+    """How many client messages a connection may send: a token bucket."""
+
+    per_second: float
+    burst: int
 
 
 class FrameError(Exception):
@@ -162,6 +171,7 @@ class ConnectionActor:
         token: CancellationToken,
         mailbox_capacity: int,
         deadlines: ShutdownDeadlines,
+        rate_limit: RateLimit | None = None,
     ) -> None:
         self.participant_id = participant_id
         self.connection_id = connection_id
@@ -173,6 +183,16 @@ class ConnectionActor:
             capacity=mailbox_capacity, kind=KIND, token=token
         )
         self._close: Close | None = None
+        self._rate_limit = rate_limit
+        self._bucket = (
+            TokenBucket(
+                rate_per_second=rate_limit.per_second,
+                burst=rate_limit.burst,
+                now=asyncio.get_running_loop().time(),
+            )
+            if rate_limit is not None
+            else None
+        )
 
     @classmethod
     def spawn(
@@ -185,6 +205,7 @@ class ConnectionActor:
         token: CancellationToken,
         mailbox_capacity: int,
         deadlines: ShutdownDeadlines,
+        rate_limit: RateLimit | None = None,
     ) -> ConnectionHandle:
         actor = cls(
             participant_id=participant_id,
@@ -194,6 +215,7 @@ class ConnectionActor:
             token=token,
             mailbox_capacity=mailbox_capacity,
             deadlines=deadlines,
+            rate_limit=rate_limit,
         )
         task = asyncio.create_task(actor.run(), name=f"connection:{participant_id}")
         return ConnectionHandle(
@@ -267,6 +289,8 @@ class ConnectionActor:
                 return
             if payload is None:
                 return
+            if not await self._within_rate():
+                continue
             message = signaling_pb2.ClientMessage()
             try:
                 message.ParseFromString(payload)
@@ -281,6 +305,25 @@ class ConnectionActor:
                 )
                 continue
             await self._sink(Inbound(self.participant_id, self.connection_id, message))
+
+    async def _within_rate(self) -> bool:
+        """Apply the per-connection rate limit; a flood gets one RATE_LIMITED per second."""
+        if self._bucket is None or self._rate_limit is None:
+            return True
+        verdict = self._bucket.check(asyncio.get_running_loop().time())
+        if verdict is Verdict.ALLOW:
+            return True
+        if verdict is Verdict.DROP_AND_WARN:
+            await self._sink(
+                InboundInvalid(
+                    self.participant_id,
+                    self.connection_id,
+                    signaling_pb2.ERROR_CODE_RATE_LIMITED,
+                    f"too many messages: at most {self._rate_limit.per_second:g} per second "
+                    f"(bursts of {self._rate_limit.burst}); messages beyond are dropped",
+                )
+            )
+        return False
 
     async def _close_within_deadline(self, pending: list[Deliver]) -> None:
         close = self._close or Close(0, "shutting down")

@@ -70,6 +70,8 @@ class MeetingServices:
     disconnect_grace_s: float = 30.0
     #: Unix time in seconds (token expiry); the loop's clock drives the grace timers.
     wall_clock: Callable[[], float] = time.time
+    #: Per-connection limit on client messages (``None``: unlimited, for tests).
+    rate_limit: conn.RateLimit | None = None
 
 
 @dataclasses.dataclass
@@ -713,6 +715,7 @@ class MeetingActor:
             token=self._token.child(),
             mailbox_capacity=self._mailbox_capacity,
             deadlines=self._deadlines,
+            rate_limit=self._services.rate_limit,
         )
         self._connections[participant_id] = handle
         self._had_participants = True
