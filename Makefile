@@ -10,7 +10,12 @@ PROTO_FILES := $(wildcard $(PROTO_SRC)/meeting_controller/protocol/*.proto)
 # Only the internal API has gRPC services; signaling travels over WebTransport.
 GRPC_PROTO_FILES := $(PROTO_SRC)/meeting_controller/protocol/internal.proto
 
-.PHONY: help venv test lint typecheck unit proto demo clean
+# Python 3.12 for helm-sdkpy: `python3.12` on PATH if it runs, else a pyenv-installed 3.12.
+PYTHON312 ?= $(shell for p in python3.12 $$HOME/.pyenv/versions/3.12*/bin/python3.12; do \
+	$$p -c 'import sys; assert sys.version_info[:2] == (3, 12)' >/dev/null 2>&1 && { echo $$p; break; }; done)
+HELM_VENV ?= .venv-helm
+
+.PHONY: help venv helm-venv test lint unit proto demo clean
 
 help:
 	@echo "make demo   - run the Meeting Controller on embedded defaults"
@@ -27,6 +32,16 @@ $(VENV)/.installed: pyproject.toml
 
 venv: $(VENV)/.installed
 
+# Real Helm for the chart tests: helm-sdkpy (Helm v4's Go library) needs Python >= 3.12.
+$(HELM_VENV)/.installed:
+	@test -n "$(PYTHON312)" || { echo "Python 3.12 is needed for the Helm chart tests (helm-sdkpy); set PYTHON312=/path/to/python3.12" >&2; exit 1; }
+	$(PYTHON312) -m venv $(HELM_VENV)
+	$(HELM_VENV)/bin/pip install --quiet --upgrade pip
+	$(HELM_VENV)/bin/pip install --quiet 'helm-sdkpy==0.1.32'
+	@touch $@
+
+helm-venv: $(HELM_VENV)/.installed
+
 proto: venv
 	rm -f $(PROTO_OUT)/meeting_controller/protocol/*_pb2*.py*
 	PATH="$(abspath $(BIN)):$$PATH" $(PY) -m grpc_tools.protoc -I $(PROTO_SRC) \
@@ -39,7 +54,7 @@ lint: venv
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-unit: venv
+unit: venv helm-venv
 	$(BIN)/pytest
 
 test: lint unit
@@ -48,4 +63,4 @@ demo: venv
 	$(BIN)/meeting-controller demo
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build *.egg-info
+	rm -rf $(VENV) $(HELM_VENV) .pytest_cache .mypy_cache .ruff_cache build *.egg-info

@@ -30,22 +30,30 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 import signal
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import grpc
 
-from meeting_controller import config, logs
+from meeting_controller import config, logs, tls
 from meeting_controller.actors import controller
+from meeting_controller.actors.connection import RateLimit
+from meeting_controller.actors.meeting import MeetingServices
 from meeting_controller.adapters.http import HttpServer
+from meeting_controller.adapters.webtransport import WebTransportServer
 from meeting_controller.config import Address, Settings
 from meeting_controller.errors import GcError, RegistrationRejected, StoreError
 from meeting_controller.keeper import keep_meetings, refresh_interval
 from meeting_controller.protocol import internal_pb2_grpc
 from meeting_controller.rpc.gc_client import GcClient, Registration
 from meeting_controller.rpc.mc_service import MeetingControllerService
+from meeting_controller.signaling import GatewayConfig, SignalingGateway
 from meeting_controller.store.fenced import FencedRedisClient
+from meeting_controller.tokens import join as join_tokens
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +91,16 @@ class Lifecycle:
         if gc is not None:
             task = asyncio.create_task(
                 gc.notify_draining(deadline_unix_ms=deadline_unix_ms, reason=reason)
+            )
+            self._background.add(task)
+            task.add_done_callback(self._background.discard)
+
+    def on_meeting_ended(self, meeting_id: str, reason: str) -> None:
+        """A meeting ended on its own: tell the GC (in the background, best effort)."""
+        gc = self.gc
+        if gc is not None:
+            task = asyncio.create_task(
+                gc.notify_meeting_ended(meeting_id=meeting_id, reason=reason)
             )
             self._background.add(task)
             task.add_done_callback(self._background.discard)
@@ -136,6 +154,7 @@ async def run(settings: Settings) -> int:
             await store.close()
             return EXIT_FAILURE
         monitor = asyncio.create_task(_monitor_store(store, lifecycle), name="store-monitor")
+        session_secret = _session_secret(settings)
         handle = lifecycle.handle = controller.spawn_controller(
             mc_id=settings.mc_id,
             region=settings.region,
@@ -143,6 +162,16 @@ async def run(settings: Settings) -> int:
             max_participants=settings.max_participants,
             mailbox_capacity=settings.mailbox_capacity,
             buffer_size=settings.event_buffer_size,
+            services=MeetingServices(
+                store=store,
+                session_secret=session_secret,
+                session_ttl_s=settings.session_ttl_seconds,
+                disconnect_grace_s=settings.disconnect_grace_seconds,
+                rate_limit=RateLimit(
+                    per_second=settings.rate_limit_per_second, burst=settings.rate_limit_burst
+                ),
+            ),
+            on_meeting_ended=lifecycle.on_meeting_ended,
         )
         keeper = asyncio.create_task(
             keep_meetings(
@@ -152,15 +181,18 @@ async def run(settings: Settings) -> int:
         )
         http = HttpServer(liveness=lifecycle.liveness, readiness=lifecycle.readiness)
         grpc_server: grpc.aio.Server | None = None
+        webtransport: WebTransportServer | None = None
+        workdir = tempfile.TemporaryDirectory(prefix="meeting-controller-")
         gc: GcClient | None = None
         ran_cleanly = False
         try:
             if await _start_http(http, settings.http_listen):
                 grpc_server, grpc_port = await _start_grpc(settings, handle, store, lifecycle)
+                webtransport = await _start_webtransport(
+                    settings, handle, session_secret, workdir=workdir.name
+                )
                 advertised = config.resolve_advertised(
-                    settings,
-                    grpc_port=grpc_port,
-                    webtransport_port=settings.webtransport_listen.port,
+                    settings, grpc_port=grpc_port, webtransport_port=webtransport.port
                 )
                 gc = lifecycle.gc = _gc_client(advertised, handle, lifecycle)
                 if await _register(gc, lifecycle):
@@ -176,11 +208,14 @@ async def run(settings: Settings) -> int:
                 await gc.close()
             if grpc_server is not None:
                 await grpc_server.stop(grace=1.0)
+            if webtransport is not None:
+                await webtransport.stop()
             stopped_in_time = await _shut_down_actor_core(
                 handle, timeout=settings.drain_timeout_seconds
             )
             monitor.cancel()
             keeper.cancel()
+            workdir.cleanup()
             await store.close()
             await http.stop()
     exit_code = EXIT_OK if ran_cleanly and stopped_in_time else EXIT_FAILURE
@@ -203,6 +238,66 @@ async def _monitor_store(store: FencedRedisClient, lifecycle: Lifecycle) -> None
                 log.error("redis at %s is unreachable", store.url, extra={"event": "redis_lost"})
             lifecycle.store_healthy = healthy
         await asyncio.sleep(STORE_PROBE_INTERVAL)
+
+
+def _session_secret(settings: Settings) -> bytes:
+    """The fleet's session master secret, or a random one for a lone MC (with a warning)."""
+    if settings.session_master_secret is not None:
+        return settings.session_master_secret.reveal()
+    log.warning(
+        "MC_SESSION_MASTER_SECRET_FILE is not set: using a random secret, so session tokens "
+        "are valid on this MC only (fine for a single local MC, not for a fleet)",
+        extra={"event": "random_session_secret"},
+    )
+    return secrets.token_bytes(32)
+
+
+async def _start_webtransport(
+    settings: Settings,
+    handle: controller.MeetingControllerHandle,
+    session_secret: bytes,
+    *,
+    workdir: str,
+) -> WebTransportServer:
+    """Serve signaling over WebTransport with the configured (or a generated) certificate."""
+    if settings.tls_cert_file is not None and settings.tls_key_file is not None:
+        cert_file, key_file = settings.tls_cert_file, settings.tls_key_file
+        info = tls.load_certificate(cert_file=cert_file, key_file=key_file)
+    else:
+        cert_file = Path(workdir) / "cert.pem"
+        key_file = Path(workdir) / "key.pem"
+        info = tls.generate_self_signed(
+            cert_file=cert_file, key_file=key_file, names=[settings.mc_id]
+        )
+    assert settings.join_token_public_key is not None  # config.require_for_run checked it
+    gateway = SignalingGateway(
+        controller=handle,
+        config=GatewayConfig(
+            join_token_key=join_tokens.public_key_from_pem(
+                settings.join_token_public_key, source="MC_JOIN_TOKEN_PUBLIC_KEY_FILE"
+            ),
+            session_secret=session_secret,
+        ),
+    )
+    server = WebTransportServer(
+        host=settings.webtransport_listen.host,
+        port=settings.webtransport_listen.port,
+        certificate_file=str(cert_file),
+        private_key_file=str(key_file),
+        on_session=gateway.handle_session,
+        max_frame_size=settings.max_frame_bytes,
+    )
+    await server.start()
+    log.info(
+        "WebTransport listening; certificate SHA-256 %s",
+        info.sha256_hex,
+        extra={
+            "event": "webtransport_listening",
+            "webtransport_port": server.port,
+            "certificate_sha256": info.sha256_hex,
+        },
+    )
+    return server
 
 
 async def _start_grpc(

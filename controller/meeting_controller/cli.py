@@ -92,6 +92,7 @@ def _run(overrides: dict[str, str]) -> int:
 
     try:
         settings = config.load_settings(os.environ, overrides=overrides)
+        config.require_for_run(settings)
     except ConfigError as error:
         for line in str(error).splitlines():
             print(f"{PROG}: configuration error: {line}", file=sys.stderr)

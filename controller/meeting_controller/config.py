@@ -235,6 +235,19 @@ def redact_url(url: str) -> str:
     return parts._replace(netloc=f"{user}:***@{hostinfo}").geturl()
 
 
+def require_for_run(settings: Settings) -> None:
+    """What ``meeting-controller run`` cannot start without (other commands may).
+
+    The join-token public key: every join must be verified, so an MC without it could only
+    refuse every participant. Raises ConfigError naming the variable.
+    """
+    if settings.join_token_public_key is None:
+        raise ConfigError(
+            "MC_JOIN_TOKEN_PUBLIC_KEY_FILE is not set: the MC needs the Global Controller's "
+            "public key (PEM) to verify join tokens"
+        )
+
+
 def resolve_advertised(settings: Settings, *, grpc_port: int, webtransport_port: int) -> Settings:
     """Fill in the bound ports in *defaulted* advertised addresses.
 
@@ -402,7 +415,7 @@ def load_settings(
 
 
 def _default_webtransport_url(mc_id: str, port: int) -> str:
-    return f"https://{mc_id}:{port}/"
+    return f"https://{mc_id}:{port}/signaling"
 
 
 def _show(value: str) -> str:

@@ -81,7 +81,11 @@ class SignalingGateway:
         self._config = config
 
     async def handle_session(self, transport: Transport) -> None:
-        """Run one session's admission; returns once a meeting owns it or it was refused."""
+        """Run one session: admission, then wait while its connection actor serves it.
+
+        Returns when the session was refused or its connection actor ended (the transport
+        adapter closes the session when this returns).
+        """
         metrics.sessions_active.inc()
         handed_over = False
         try:
@@ -116,6 +120,8 @@ class SignalingGateway:
         counter.labels(result="ok").inc()
         metrics.join_duration_seconds.labels(kind=kind).observe(time.perf_counter() - started)
         result.connection.task.add_done_callback(lambda _: metrics.sessions_active.dec())
+        # The transport belongs to the connection actor now; the session lives as long as it.
+        await asyncio.wait({result.connection.task})
         return True
 
     async def _read_join(self, transport: Transport) -> signaling_pb2.JoinRequest | None:

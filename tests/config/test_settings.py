@@ -44,7 +44,7 @@ def test_an_empty_environment_gives_the_documented_defaults() -> None:
     assert settings.grpc_listen == Address("0.0.0.0", 50052)
     assert settings.grpc_advertise == Address("mc-host", 50052)
     assert settings.webtransport_listen == Address("0.0.0.0", 4433)
-    assert settings.webtransport_advertise == "https://mc-host:4433/"
+    assert settings.webtransport_advertise == "https://mc-host:4433/signaling"
     assert settings.http_listen == Address("0.0.0.0", 8081)
     assert settings.fast_heartbeat_ms is None
     assert settings.comprehensive_heartbeat_ms is None
@@ -78,7 +78,7 @@ def test_advertised_addresses_follow_the_id_and_the_listen_ports() -> None:
         {"MC_ID": "mc-7", "MC_GRPC_LISTEN": "0.0.0.0:6000", "MC_WEBTRANSPORT_LISTEN": "[::]:7000"}
     )
     assert settings.grpc_advertise == Address("mc-7", 6000)
-    assert settings.webtransport_advertise == "https://mc-7:7000/"
+    assert settings.webtransport_advertise == "https://mc-7:7000/signaling"
 
 
 def test_an_empty_value_counts_as_unset() -> None:
@@ -414,7 +414,7 @@ def test_bound_ports_fill_in_defaulted_advertised_addresses() -> None:
     resolved = config.resolve_advertised(settings, grpc_port=41000, webtransport_port=42000)
 
     assert resolved.grpc_advertise == Address("mc-1", 41000)
-    assert resolved.webtransport_advertise == "https://mc-1:42000/"
+    assert resolved.webtransport_advertise == "https://mc-1:42000/signaling"
 
 
 def test_explicit_advertised_addresses_are_never_rewritten() -> None:

@@ -27,7 +27,13 @@ def processes(tmp_path: Path, redis_url: str, reference_gc: ThreadedGc) -> Itera
     """Starts ``meeting-controller`` children; whatever still runs is stopped by PID at the end."""
     group = ProcessGroup(
         workdir=tmp_path,
-        mc_env={"MC_REDIS_URL": redis_url, "MC_GC_ENDPOINT": reference_gc.grpc_address},
+        mc_env={
+            "MC_REDIS_URL": redis_url,
+            "MC_GC_ENDPOINT": reference_gc.grpc_address,
+            "MC_JOIN_TOKEN_PUBLIC_KEY_FILE": str(
+                reference_gc.write_public_key(tmp_path / "gc-public-key.pem")
+            ),
+        },
     )
     try:
         yield group

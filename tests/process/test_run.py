@@ -245,3 +245,12 @@ def test_a_registration_the_gc_rejects_fails_start_up_with_exit_1_and_its_reason
     # The refusal harmed neither the first MC nor its registration.
     assert first.get("/readyz").status == 200
     assert first.stop() == 0, first.stderr()
+
+
+def test_run_refuses_to_start_without_the_join_token_public_key(processes: ProcessGroup) -> None:
+    mc = processes.start(["run"], env={"MC_JOIN_TOKEN_PUBLIC_KEY_FILE": ""})
+    assert mc.wait(timeout=10.0) == 2
+    assert mc.stderr().splitlines() == [
+        CONFIG_ERROR + "MC_JOIN_TOKEN_PUBLIC_KEY_FILE is not set: the MC needs the Global "
+        "Controller's public key (PEM) to verify join tokens"
+    ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from collections.abc import AsyncIterator
 
@@ -34,6 +35,7 @@ class Stack:
     key: Ed25519PrivateKey
     clock: Clock
     ended: list[tuple[str, str]]
+    sessions: list[asyncio.Task[None]] = dataclasses.field(default_factory=list)
 
     def token(
         self, meeting_id: str, *, user: str = "u", role: join_tokens.Role = "participant"
@@ -52,7 +54,8 @@ class Stack:
         """Open a session, send ``request`` and return the first answer."""
         transport = MemoryTransport()
         transport.client_send(sig.ClientMessage(join=request))
-        await self.gateway.handle_session(transport)
+        # The session task lives as long as the participant's connection (it ends with it).
+        self.sessions.append(asyncio.create_task(self.gateway.handle_session(transport)))
         return transport, await transport.next()
 
     async def join(
@@ -89,5 +92,7 @@ async def stack() -> AsyncIterator[Stack]:
             join_token_key=key.public_key(), session_secret=SECRET, wall_clock=clock
         ),
     )
-    yield Stack(mc=mc, gateway=gateway, key=key, clock=clock, ended=ended)
+    stack = Stack(mc=mc, gateway=gateway, key=key, clock=clock, ended=ended)
+    yield stack
     await mc.shutdown()
+    await asyncio.wait_for(asyncio.gather(*stack.sessions), timeout=5)

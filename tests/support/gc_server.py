@@ -14,6 +14,7 @@ import json
 import threading
 import urllib.request
 from collections.abc import Coroutine
+from pathlib import Path
 from types import TracebackType
 from typing import Any, TypeVar
 
@@ -30,10 +31,11 @@ class ThreadedGc:
     """A real reference GC on 127.0.0.1 (free ports), served from a background thread."""
 
     def __init__(self, *, fast_heartbeat_ms: int = 0, comprehensive_heartbeat_ms: int = 0) -> None:
+        self.signing_key = tokens.generate_signing_key()
         self.gc = server.GlobalController(
             grpc_listen="127.0.0.1:0",
             http_listen="127.0.0.1:0",
-            signing_key=tokens.generate_signing_key(),
+            signing_key=self.signing_key,
             fast_heartbeat_ms=fast_heartbeat_ms,
             comprehensive_heartbeat_ms=comprehensive_heartbeat_ms,
         )
@@ -48,6 +50,11 @@ class ThreadedGc:
     @property
     def http_url(self) -> str:
         return self.gc.http_url
+
+    def write_public_key(self, path: Path) -> Path:
+        """Write the GC's join-token public key (PEM) for ``MC_JOIN_TOKEN_PUBLIC_KEY_FILE``."""
+        path.write_bytes(tokens.public_key_pem(self.signing_key))
+        return path
 
     def start(self) -> None:
         self._thread.start()

@@ -1,0 +1,1 @@
+"""Clients of the Meeting Controller: the WebTransport transport, then the signaling client."""
