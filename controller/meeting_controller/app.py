@@ -33,6 +33,7 @@ import logging
 import secrets
 import signal
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -46,6 +47,7 @@ from meeting_controller.actors.meeting import MeetingServices
 from meeting_controller.adapters.http import HttpServer
 from meeting_controller.adapters.webtransport import WebTransportServer
 from meeting_controller.config import Address, Settings
+from meeting_controller.drain import Drainer, DrainReport
 from meeting_controller.errors import GcError, RegistrationRejected, StoreError
 from meeting_controller.keeper import keep_meetings, refresh_interval
 from meeting_controller.protocol import internal_pb2_grpc
@@ -84,16 +86,15 @@ class Lifecycle:
         #: Whether the last Redis probe succeeded (kept current by the store monitor).
         self.store_healthy = True
         self._background: set[asyncio.Task[None]] = set()
+        #: Set once the MC is registered: SIGTERM and the admin Drain then drain first.
+        self.drainer: Drainer | None = None
+        self.drain_timeout_s = 0.0
 
-    def on_drain(self, deadline_unix_ms: int, reason: str) -> None:
-        """The operator asked for a drain: tell the GC (in the background)."""
-        gc = self.gc
-        if gc is not None:
-            task = asyncio.create_task(
-                gc.notify_draining(deadline_unix_ms=deadline_unix_ms, reason=reason)
-            )
-            self._background.add(task)
-            task.add_done_callback(self._background.discard)
+    def on_drain(self, deadline_unix_ms: int, reason: str) -> int:
+        """The operator asked for a drain (admin RPC); returns the deadline in force."""
+        if self.drainer is None:
+            raise RuntimeError("drain requested before the MC finished starting")
+        return self.drainer.start(deadline_unix_ms=deadline_unix_ms, reason=reason)
 
     def on_meeting_ended(self, meeting_id: str, reason: str) -> None:
         """A meeting ended on its own: tell the GC (in the background, best effort)."""
@@ -106,8 +107,15 @@ class Lifecycle:
             task.add_done_callback(self._background.discard)
 
     def request_stop(self, reason: str) -> None:
+        """SIGTERM/SIGINT: drain first (bounded by MC_DRAIN_TIMEOUT_SECONDS); again: stop now."""
         if self.stop_requested.is_set():
             log.info("%s: shutdown already in progress", reason, extra={"event": "signal"})
+            return
+        drainer = self.drainer
+        if drainer is not None and not drainer.draining:
+            log.info("%s: draining before shutdown", reason, extra={"event": "shutdown_requested"})
+            deadline_ms = int((time.time() + self.drain_timeout_s) * 1000)
+            drainer.start(deadline_unix_ms=deadline_ms, reason=reason)
             return
         log.info("%s: shutting down", reason, extra={"event": "shutdown_requested"})
         self.stop_requested.set()
@@ -197,6 +205,8 @@ async def run(settings: Settings) -> int:
                 gc = lifecycle.gc = _gc_client(advertised, handle, lifecycle)
                 if await _register(gc, lifecycle):
                     gc.start_heartbeats()
+                    lifecycle.drainer = _drainer(gc, handle, lifecycle)
+                    lifecycle.drain_timeout_s = settings.drain_timeout_seconds
                     ran_cleanly = await _wait_for_stop(lifecycle, handle)
                 else:
                     ran_cleanly = lifecycle.stop_requested.is_set()
@@ -238,6 +248,23 @@ async def _monitor_store(store: FencedRedisClient, lifecycle: Lifecycle) -> None
                 log.error("redis at %s is unreachable", store.url, extra={"event": "redis_lost"})
             lifecycle.store_healthy = healthy
         await asyncio.sleep(STORE_PROBE_INTERVAL)
+
+
+def _drainer(
+    gc: GcClient, handle: controller.MeetingControllerHandle, lifecycle: Lifecycle
+) -> Drainer:
+    async def notify_draining(deadline_unix_ms: int, reason: str) -> None:
+        await gc.notify_draining(deadline_unix_ms=deadline_unix_ms, reason=reason)
+
+    async def notify_drained(report: DrainReport) -> None:
+        await gc.notify_drained(migrated=report.migrated, closed=report.closed, ended=report.ended)
+
+    return Drainer(
+        controller=handle,
+        notify_draining=notify_draining,
+        notify_drained=notify_drained,
+        on_drained=lifecycle.stop_requested.set,
+    )
 
 
 def _session_secret(settings: Settings) -> bytes:

@@ -15,6 +15,8 @@ from meeting_controller.client.meeting import MeetingClient, Trust
 from tests.support.gc_server import ThreadedGc
 from tests.support.processes import HOST, CliProcess, ProcessGroup, free_port
 
+ADMIN_TOKEN = b"e2e-admin-token-0123456789"
+
 
 @dataclasses.dataclass
 class Fleet:
@@ -44,6 +46,7 @@ class Fleet:
                 **env,
             }
         )
+        mc.ports["grpc"] = grpc_port
         mc.wait_for_http("/readyz")
         self.mcs[mc_id] = mc
         return mc
@@ -70,6 +73,8 @@ def fleet(tmp_path: Path, redis_url: str) -> Iterator[Fleet]:
         key_file = gc.write_public_key(tmp_path / "gc.pem")
         secret_file = tmp_path / "session.secret"
         secret_file.write_bytes(b"e2e-session-master-secret-of-32+bytes!")
+        admin_file = tmp_path / "admin.token"
+        admin_file.write_bytes(ADMIN_TOKEN)
         processes = ProcessGroup(
             workdir=tmp_path,
             mc_env={
@@ -77,6 +82,7 @@ def fleet(tmp_path: Path, redis_url: str) -> Iterator[Fleet]:
                 "MC_GC_ENDPOINT": gc.grpc_address,
                 "MC_JOIN_TOKEN_PUBLIC_KEY_FILE": str(key_file),
                 "MC_SESSION_MASTER_SECRET_FILE": str(secret_file),
+                "MC_ADMIN_TOKEN_FILE": str(admin_file),
             },
         )
         try:

@@ -75,7 +75,7 @@ def test_demo_with_a_duration_runs_a_fleet_shows_it_registered_and_stops_every_c
         assert "registered with the GC at 127.0.0.1:" in mc_log
         assert "fast heartbeat 1000 ms" in mc_log  # handed out by the demo's GC
         assert "meeting controller stopped" in mc_log
-        assert "SIGTERM: shutting down" in mc_log
+        assert "SIGTERM: draining before shutdown" in mc_log
 
 
 def test_the_demo_uses_a_given_redis_instead_of_starting_one(
@@ -144,7 +144,7 @@ def test_an_mc_outlives_a_killed_demo_only_long_enough_to_stop_cleanly(
     finally:
         libc.prctl(PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0)
     mc_log = (tmp_path / "logs" / "demo-mc-1.log").read_text()
-    assert "SIGTERM: shutting down" in mc_log
+    assert "SIGTERM: draining before shutdown" in mc_log
     assert "exit_code=0" in mc_log
 
 

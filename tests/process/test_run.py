@@ -45,6 +45,7 @@ def test_a_stop_signal_ends_the_process_with_0_promptly(
     processes: ProcessGroup, signum: int
 ) -> None:
     mc = processes.start_mc()
+    mc.wait_for_http("/readyz")  # registered: a stop signal now drains first
 
     started = time.monotonic()
     code = mc.stop(signum=signum)
@@ -52,10 +53,12 @@ def test_a_stop_signal_ends_the_process_with_0_promptly(
     assert code == 0, mc.stderr()
     assert time.monotonic() - started < 3.0
     stderr = mc.stderr()
-    assert f"{signal.Signals(signum).name}: shutting down" in stderr
+    # A registered MC drains first (nothing to wait for here), then stops.
+    assert f"{signal.Signals(signum).name}: draining before shutdown" in stderr
+    assert "drain finished: 0 ended, 0 migrated, 0 closed at the deadline" in stderr
     assert "meeting controller stopped" in stderr
-    # The HTTP server stopped last: its stop line comes after the shutdown request.
-    assert stderr.index("shutting down") < stderr.index("HTTP server stopped")
+    # The HTTP server stopped last: its stop line comes after the drain.
+    assert stderr.index("drain finished") < stderr.index("HTTP server stopped")
 
 
 def test_an_invalid_variable_exits_2_naming_it_before_opening_any_port(

@@ -133,6 +133,14 @@ class Resume:
 
 
 @dataclasses.dataclass(frozen=True)
+class End:
+    """Close the meeting now: everyone is told why, then the meeting ends."""
+
+    reason: signaling_pb2.MeetingEndReason.ValueType
+    message: str
+
+
+@dataclasses.dataclass(frozen=True)
 class GraceExpired:
     participant_id: str
     epoch: int
@@ -152,6 +160,7 @@ class ConnectionStopped:
 
 MeetingMessage = (
     Attach
+    | End
     | Resume
     | GraceExpired
     | GetState
@@ -234,6 +243,11 @@ class MeetingHandle:
 
     def stop(self) -> None:
         self.token.cancel()
+
+    def end(self, *, reason: signaling_pb2.MeetingEndReason.ValueType, message: str) -> None:
+        """Close the meeting: participants receive MeetingEnded, then it ends (keys deleted)."""
+        with contextlib.suppress(ActorStopped):
+            self._mailbox.send_system(End(reason, message))
 
 
 class MeetingActor:
@@ -340,6 +354,8 @@ class MeetingActor:
             await self._on_resume(message)
         elif isinstance(message, GraceExpired):
             self._on_grace_expired(message)
+        elif isinstance(message, End):
+            self._on_end(message)
         elif isinstance(message, ConnectionStopped):
             self._on_connection_stopped(message)
         elif isinstance(message, GetState):
@@ -508,6 +524,28 @@ class MeetingActor:
             return
         self._carry_out(deliveries)
         self._end_if_empty()
+
+    def _on_end(self, message: End) -> None:
+        if self.outcome.reason is not None:
+            return
+        ended = signaling_pb2.ServerMessage(
+            meeting_ended=signaling_pb2.MeetingEnded(
+                meeting_id=self.meeting_id, reason=message.reason, message=message.message
+            )
+        )
+        self._carry_out(
+            [self.roster.deliver(p.participant_id, ended) for p in self.roster.participants()]
+        )
+        self.outcome.reason = (
+            signaling_pb2.MeetingEndReason.Name(message.reason)
+            .removeprefix("MEETING_END_REASON_")
+            .lower()
+        )
+        log.info(
+            "meeting closed: %s",
+            message.message,
+            extra={"meeting_id": self.meeting_id, "event": "meeting_closed"},
+        )
 
     def _on_grace_expired(self, message: GraceExpired) -> None:
         pid = message.participant_id

@@ -301,6 +301,21 @@ class GcClient:
         except grpc.aio.AioRpcError as error:
             log.warning("could not tell the GC this MC drains: %s", error.code().name)
 
+    async def notify_drained(self, *, migrated: int, closed: int, ended: int) -> None:
+        """Tell the GC the drain finished and how the meetings left (best effort)."""
+        try:
+            await self._get_stub().NotifyDrained(
+                internal_pb2.DrainedNotification(
+                    mc_id=self._registration.mc_id,
+                    meetings_migrated=migrated,
+                    meetings_closed=closed,
+                    meetings_ended=ended,
+                ),
+                timeout=CALL_TIMEOUT,
+            )
+        except grpc.aio.AioRpcError as error:
+            log.warning("could not tell the GC this MC drained: %s", error.code().name)
+
     async def close(self) -> None:
         for task in self._tasks:
             task.cancel()

@@ -64,7 +64,7 @@ class MeetingControllerService(internal_pb2_grpc.MeetingControllerServiceService
         store_healthy: Callable[[], bool],
         registered: Callable[[], bool],
         admin_token: Secret | None = None,
-        on_drain: Callable[[int, str], None] | None = None,
+        on_drain: Callable[[int, str], int | None] | None = None,
     ) -> None:
         self._controller = controller
         self._store = store
@@ -324,19 +324,21 @@ class MeetingControllerService(internal_pb2_grpc.MeetingControllerServiceService
                 grpc.StatusCode.INVALID_ARGUMENT, "deadline_unix_ms must be a positive unix time"
             )
         status = self._controller.get_status()
-        if status.state in (McPhase.ACTIVE, McPhase.STARTING):
-            self._drain_deadline_ms = request.deadline_unix_ms
+        if status.state in (McPhase.ACTIVE, McPhase.STARTING, McPhase.DRAINING):
+            # DRAINING at once: the very next assignment must be refused.
             self._controller.set_phase(McPhase.DRAINING)
+            in_force = None
             if self._on_drain is not None:
-                self._on_drain(request.deadline_unix_ms, request.reason)
+                in_force = self._on_drain(request.deadline_unix_ms, request.reason)
+            self._drain_deadline_ms = in_force or request.deadline_unix_ms
             log.info(
                 "drain requested",
-                extra={"event": "drain", "deadline_unix_ms": request.deadline_unix_ms},
+                extra={"event": "drain", "deadline_unix_ms": self._drain_deadline_ms},
             )
         return internal_pb2.DrainResponse(
             accepted=True,
             state=internal_pb2.MC_STATE_DRAINING
-            if status.state in (McPhase.ACTIVE, McPhase.STARTING)
+            if status.state in (McPhase.ACTIVE, McPhase.STARTING, McPhase.DRAINING)
             else mc_state(status.state),
             deadline_unix_ms=self._drain_deadline_ms,
             current_meetings=status.meetings,
