@@ -99,6 +99,11 @@ class ScriptedMc(internal_pb2_grpc.MeetingControllerServiceServicer):
     ) -> internal_pb2.DrainResponse:
         raise NotImplementedError("not used by the GC")
 
+    async def AcceptMigration(
+        self, request: internal_pb2.AcceptMigrationRequest, context: object
+    ) -> internal_pb2.AcceptMigrationResponse:
+        raise NotImplementedError("MC to MC only: the GC never calls it")
+
 
 @contextlib.asynccontextmanager
 async def scripted_mcs(*mc_ids: str) -> AsyncIterator[dict[str, ScriptedMc]]:

@@ -6,11 +6,16 @@ legitimate takeover from a stale retry.
 
 Lost on a GC restart, like the registry; the GC then finds meetings again through the MCs
 (an assignment that is refused as stale makes it ask the fleet, see ``placer``).
+
+A live migration moves a meeting without the GC placing it: the source MC reports the move
+(:meth:`MeetingDirectory.move`), and the fencing generation decides between notices that
+arrive out of order.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import enum
 from collections.abc import Iterator
 
 
@@ -24,6 +29,17 @@ class MeetingEntry:
     """Monotonic seconds: when the GC recorded this placement."""
     region: str | None = None
     """The region the meeting was asked for (``None``: any); a failover stays in it."""
+
+
+class MoveOutcome(enum.Enum):
+    """What :meth:`MeetingDirectory.move` did with a notice."""
+
+    MOVED = "moved"
+    """The directory points at the new MC now."""
+    DUPLICATE = "duplicate"
+    """It already did (a repeated notice): nothing changed."""
+    STALE = "stale"
+    """The notice is older than what the directory knows: ignored."""
 
 
 class MeetingDirectory:
@@ -59,6 +75,43 @@ class MeetingDirectory:
         )
         self._entries[meeting_id] = entry
         return entry
+
+    def move(
+        self,
+        *,
+        meeting_id: str,
+        from_mc_id: str,
+        to_mc_id: str,
+        generation: int,
+        now: float,
+        region: str | None = None,
+    ) -> MoveOutcome:
+        """Record that ``meeting_id`` moved from ``from_mc_id`` to ``to_mc_id``.
+
+        Applied when the notice is news: the meeting is unknown here (the GC restarted), the
+        notice carries a newer generation than the recorded one, or it comes from the recorded
+        owner without going back in generations. Anything else is a stale notice that a later
+        move or a failover has overtaken, and is ignored. A generation of 0 (the MC did not
+        say) keeps the recorded generation. ``region`` is used only for a meeting the
+        directory did not know; a known meeting keeps the region it was asked for.
+        """
+        entry = self._entries.get(meeting_id)
+        if entry is not None:
+            if entry.mc_id == to_mc_id and generation in (0, entry.generation):
+                return MoveOutcome.DUPLICATE
+            from_owner = entry.mc_id == from_mc_id and (
+                generation == 0 or generation >= entry.generation
+            )
+            if not (generation > entry.generation or from_owner):
+                return MoveOutcome.STALE
+        self._entries[meeting_id] = MeetingEntry(
+            meeting_id=meeting_id,
+            mc_id=to_mc_id,
+            generation=generation or (entry.generation if entry is not None else 0),
+            placed_at=now,
+            region=entry.region if entry is not None else region,
+        )
+        return MoveOutcome.MOVED
 
     def end(self, *, meeting_id: str, mc_id: str) -> bool:
         """Forget a meeting that ended on ``mc_id``.

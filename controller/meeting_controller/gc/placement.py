@@ -22,6 +22,11 @@ free slots out of 1000 is busier than a small one with 5 out of 10). Fractions a
 Candidates are ordered by free capacity, most free first. Ties are broken at random with the
 injected ``rng``: a burst of placements against the same heartbeat snapshot then spreads over
 equally free MCs instead of all landing on the first in some fixed order.
+
+**Migration targets** (a draining MC asks where one of its meetings should go) are ranked the
+same way, in the *requester's* region, for the meeting's participants, with the requester and
+the MCs it already tried excluded: :func:`migration_target`. When there is none,
+:func:`no_target_reason` says why, MC by MC.
 """
 
 from __future__ import annotations
@@ -44,6 +49,41 @@ def free_capacity(record: registry.McRecord) -> Fraction:
     return max(Fraction(0), min(Fraction(1), meetings, participants))
 
 
+def why_not(
+    record: registry.McRecord,
+    *,
+    region: str | None,
+    now: float,
+    liveness_window: float,
+    estimated_participants: int = 1,
+    exclude: Collection[str] = (),
+) -> str | None:
+    """Why ``record`` may not be offered the meeting, or ``None`` if it may.
+
+    The reasons are short and meant for people (``draining``, ``at capacity (10/10
+    meetings)``, ...); the first that applies is given.
+    """
+    if record.mc_id in exclude:
+        return "excluded"
+    if region is not None and record.region != region:
+        return f"in region {record.region!r}"
+    if not registry.is_alive(record, now=now, window=liveness_window):
+        return f"not alive (no heartbeat for {now - record.last_fast_heartbeat_at:.1f}s)"
+    if record.state is not registry.McState.ACTIVE:
+        return record.state.name.lower().replace("_", " ")
+    if record.health is registry.Health.UNHEALTHY:
+        return "unhealthy"
+    if record.current_meetings >= record.max_meetings:
+        return f"at capacity ({record.current_meetings}/{record.max_meetings} meetings)"
+    free_participants = record.max_participants - record.current_participants
+    if free_participants < estimated_participants:
+        return (
+            f"at capacity (room for {max(0, free_participants)} of "
+            f"{estimated_participants} participants)"
+        )
+    return None
+
+
 def is_candidate(
     record: registry.McRecord,
     *,
@@ -55,13 +95,15 @@ def is_candidate(
 ) -> bool:
     """Whether ``record`` may be offered the meeting (see the module docstring)."""
     return (
-        record.mc_id not in exclude
-        and (region is None or record.region == region)
-        and registry.is_alive(record, now=now, window=liveness_window)
-        and record.state is registry.McState.ACTIVE
-        and record.health is not registry.Health.UNHEALTHY
-        and record.current_meetings < record.max_meetings
-        and record.max_participants - record.current_participants >= estimated_participants
+        why_not(
+            record,
+            region=region,
+            now=now,
+            liveness_window=liveness_window,
+            estimated_participants=estimated_participants,
+            exclude=exclude,
+        )
+        is None
     )
 
 
@@ -93,3 +135,76 @@ def rank(
     rng.shuffle(candidates)
     candidates.sort(key=free_capacity, reverse=True)  # stable: ties keep the shuffled order
     return candidates
+
+
+def migration_target(
+    records: Iterable[registry.McRecord],
+    *,
+    requester: registry.McRecord,
+    participants: int,
+    now: float,
+    liveness_window: float,
+    rng: random.Random,
+    exclude: Collection[str] = (),
+) -> registry.McRecord | None:
+    """Where a meeting of ``requester`` (a draining MC) with ``participants`` should move.
+
+    The best :func:`rank` candidate in the requester's region, never the requester itself nor
+    one of ``exclude``; ``None`` if there is none (see :func:`no_target_reason`).
+    """
+    ranked = rank(
+        records,
+        region=requester.region,
+        now=now,
+        liveness_window=liveness_window,
+        rng=rng,
+        estimated_participants=participants,
+        exclude={requester.mc_id, *exclude},
+    )
+    return ranked[0] if ranked else None
+
+
+def no_target_reason(
+    records: Iterable[registry.McRecord],
+    *,
+    requester: registry.McRecord,
+    participants: int,
+    now: float,
+    liveness_window: float,
+    exclude: Collection[str] = (),
+) -> str:
+    """Why :func:`migration_target` found nothing, naming each other MC of the region.
+
+    E.g. ``no MC in region 'eu' has room for 5 participants (mc-b: at capacity (10/10
+    meetings), mc-c: draining, mc-d: already tried)``.
+    """
+    excluded = set(exclude)
+    others = sorted(
+        (
+            record
+            for record in records
+            if record.region == requester.region and record.mc_id != requester.mc_id
+        ),
+        key=lambda record: record.mc_id,
+    )
+    head = (
+        f"no MC in region {requester.region!r} has room for {participants} "
+        f"participant{'' if participants == 1 else 's'}"
+    )
+    if not others:
+        return f"{head} (no other MC is registered in region {requester.region!r})"
+    reasons = []
+    for record in others:
+        reason = why_not(
+            record,
+            region=requester.region,
+            now=now,
+            liveness_window=liveness_window,
+            estimated_participants=participants,
+            exclude=excluded,
+        )
+        reasons.append(
+            f"{record.mc_id}: "
+            + ("already tried" if reason == "excluded" else reason or "a candidate")
+        )
+    return f"{head} ({', '.join(reasons)})"

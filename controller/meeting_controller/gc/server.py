@@ -85,12 +85,13 @@ class GlobalController:
         )
         self.directory = directory_.MeetingDirectory()
         self._clients = placer.McClients()
+        rng = rng or random.Random()
         self.placer = placer.Placer(
             registry=self.registry,
             directory=self.directory,
             clients=self._clients,
             clock=clock,
-            rng=rng or random.Random(),
+            rng=rng,
             gc_id=gc_id,
             rpc_timeout_s=rpc_timeout_s,
         )
@@ -100,6 +101,7 @@ class GlobalController:
             clock=clock,
             fast_heartbeat_ms=fast_heartbeat_ms,
             comprehensive_heartbeat_ms=comprehensive_heartbeat_ms,
+            rng=rng,
         )
         self.http = http_api.HttpApi(
             placer=self.placer,

@@ -1,17 +1,26 @@
 """The reference GC's ``GlobalControllerService``: the gRPC edge in front of the registry.
 
-Each method translates a request into one call on the pure ``registry``/``directory`` with the
-injected clock's ``now`` and translates the result back; there is no logic here worth testing
-apart from that translation (and the tests drive it over a real gRPC connection anyway).
+Each method translates a request into one call on the pure ``registry``/``directory``/
+``placement`` with the injected clock's ``now`` and translates the result back; there is no
+logic here worth testing apart from that translation (and the tests drive it over a real gRPC
+connection anyway).
+
+Live migration: a draining MC asks ``FindMigrationTarget`` for each meeting and reports
+``NotifyMeetingMoved`` once the target took it over. The GC reserves nothing for a target it
+names (the target's own admission decides), but counts the meeting on it until the target's
+next heartbeat, exactly like a placement, so a burst of requests spreads over the fleet.
+Each handler runs without awaiting anything, so concurrent requests see each other's counts.
 """
 
 from __future__ import annotations
 
 import logging
+import random
 from collections.abc import Callable
 from typing import Final
 
 from meeting_controller.gc import directory as directory_
+from meeting_controller.gc import placement
 from meeting_controller.gc import registry as registry_
 from meeting_controller.protocol import internal_pb2, internal_pb2_grpc
 
@@ -52,11 +61,16 @@ class GlobalControllerServicer(internal_pb2_grpc.GlobalControllerServiceServicer
         clock: Callable[[], float],
         fast_heartbeat_ms: int = 0,
         comprehensive_heartbeat_ms: int = 0,
+        rng: random.Random | None = None,
     ) -> None:
-        """``*_heartbeat_ms`` are handed to every MC as is; 0 means "use your default"."""
+        """``*_heartbeat_ms`` are handed to every MC as is; 0 means "use your default".
+
+        ``rng`` breaks ties between equally free migration targets.
+        """
         self._registry = registry
         self._directory = directory
         self._clock = clock
+        self._rng = rng or random.Random()
         self._fast_ms = fast_heartbeat_ms
         self._comprehensive_ms = comprehensive_heartbeat_ms
 
@@ -172,6 +186,98 @@ class GlobalControllerServicer(internal_pb2_grpc.GlobalControllerServiceServicer
             "" if ended else " [not recorded there]",
         )
         return internal_pb2.NotificationAck(acknowledged=ended)
+
+    async def FindMigrationTarget(
+        self,
+        request: internal_pb2.MigrationTargetRequest,
+        context: object,
+    ) -> internal_pb2.MigrationTargetResponse:
+        """The freest active MC in the requester's region, counted there until it heartbeats."""
+        now = self._clock()
+        requester = self._registry.get(request.mc_id)
+        if requester is None:
+            reason = (
+                f"MC {request.mc_id!r} is not registered with this GC (it may have restarted): "
+                "register again, then ask"
+            )
+            log.warning("no migration target for meeting %s: %s", request.meeting_id, reason)
+            return internal_pb2.MigrationTargetResponse(found=False, reason=reason)
+        target = placement.migration_target(
+            self._registry,
+            requester=requester,
+            participants=request.participants,
+            now=now,
+            liveness_window=self._registry.window,
+            rng=self._rng,
+            exclude=request.exclude_mc_ids,
+        )
+        if target is None:
+            reason = placement.no_target_reason(
+                self._registry,
+                requester=requester,
+                participants=request.participants,
+                now=now,
+                liveness_window=self._registry.window,
+                exclude=request.exclude_mc_ids,
+            )
+            log.warning(
+                "no migration target for meeting %s of %s: %s",
+                request.meeting_id,
+                request.mc_id,
+                reason,
+            )
+            return internal_pb2.MigrationTargetResponse(found=False, reason=reason)
+        self._registry.note_assignment(target.mc_id, participants=request.participants)
+        log.info(
+            "meeting %s of %s (%d participants) should move to %s",
+            request.meeting_id,
+            request.mc_id,
+            request.participants,
+            target.mc_id,
+        )
+        return internal_pb2.MigrationTargetResponse(
+            found=True,
+            mc_id=target.mc_id,
+            grpc_endpoint=target.grpc_endpoint,
+            webtransport_endpoint=target.webtransport_endpoint,
+        )
+
+    async def NotifyMeetingMoved(
+        self,
+        request: internal_pb2.MeetingMovedNotification,
+        context: object,
+    ) -> internal_pb2.NotificationAck:
+        """Point the directory at the new MC; ``acknowledged`` is false for a stale notice."""
+        if not request.meeting_id or not request.to_mc_id:
+            log.warning("ignored a meeting-moved notice without meeting or target: %s", request)
+            return internal_pb2.NotificationAck(acknowledged=False)
+        target = self._registry.get(request.to_mc_id)
+        outcome = self._directory.move(
+            meeting_id=request.meeting_id,
+            from_mc_id=request.from_mc_id,
+            to_mc_id=request.to_mc_id,
+            generation=request.generation,
+            now=self._clock(),
+            region=target.region if target is not None else None,
+        )
+        current = self._directory.get(request.meeting_id)
+        log.log(
+            logging.WARNING if outcome is directory_.MoveOutcome.STALE else logging.INFO,
+            "meeting %s moved from %s to %s (generation %d): %s%s",
+            request.meeting_id,
+            request.from_mc_id,
+            request.to_mc_id,
+            request.generation,
+            outcome.value,
+            (
+                f" [recorded on {current.mc_id} under generation {current.generation}]"
+                if outcome is directory_.MoveOutcome.STALE and current is not None
+                else ""
+            ),
+        )
+        return internal_pb2.NotificationAck(
+            acknowledged=outcome is not directory_.MoveOutcome.STALE
+        )
 
 
 def _heartbeat_response(known: bool) -> internal_pb2.HeartbeatResponse:

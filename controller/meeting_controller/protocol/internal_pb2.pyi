@@ -377,6 +377,98 @@ class NotificationAck(_message.Message):
 Global___NotificationAck: _TypeAlias = NotificationAck  # noqa: Y015
 
 @_typing.final
+class MigrationTargetRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    MC_ID_FIELD_NUMBER: _builtins.int
+    MEETING_ID_FIELD_NUMBER: _builtins.int
+    PARTICIPANTS_FIELD_NUMBER: _builtins.int
+    EXCLUDE_MC_IDS_FIELD_NUMBER: _builtins.int
+    mc_id: _builtins.str
+    meeting_id: _builtins.str
+    participants: _builtins.int
+    """Participants that move with the meeting (for the target's capacity check)."""
+    @_builtins.property
+    def exclude_mc_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """MCs already tried (they refused or were unreachable)."""
+
+    def __init__(
+        self,
+        *,
+        mc_id: _builtins.str = ...,
+        meeting_id: _builtins.str = ...,
+        participants: _builtins.int = ...,
+        exclude_mc_ids: _abc.Iterable[_builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["exclude_mc_ids", b"exclude_mc_ids", "mc_id", b"mc_id", "meeting_id", b"meeting_id", "participants", b"participants"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___MigrationTargetRequest: _TypeAlias = MigrationTargetRequest  # noqa: Y015
+
+@_typing.final
+class MigrationTargetResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    FOUND_FIELD_NUMBER: _builtins.int
+    MC_ID_FIELD_NUMBER: _builtins.int
+    GRPC_ENDPOINT_FIELD_NUMBER: _builtins.int
+    WEBTRANSPORT_ENDPOINT_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    found: _builtins.bool
+    mc_id: _builtins.str
+    grpc_endpoint: _builtins.str
+    webtransport_endpoint: _builtins.str
+    reason: _builtins.str
+    """Why no target was found."""
+    def __init__(
+        self,
+        *,
+        found: _builtins.bool = ...,
+        mc_id: _builtins.str = ...,
+        grpc_endpoint: _builtins.str = ...,
+        webtransport_endpoint: _builtins.str = ...,
+        reason: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["found", b"found", "grpc_endpoint", b"grpc_endpoint", "mc_id", b"mc_id", "reason", b"reason", "webtransport_endpoint", b"webtransport_endpoint"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___MigrationTargetResponse: _TypeAlias = MigrationTargetResponse  # noqa: Y015
+
+@_typing.final
+class MeetingMovedNotification(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    MEETING_ID_FIELD_NUMBER: _builtins.int
+    FROM_MC_ID_FIELD_NUMBER: _builtins.int
+    TO_MC_ID_FIELD_NUMBER: _builtins.int
+    GENERATION_FIELD_NUMBER: _builtins.int
+    meeting_id: _builtins.str
+    from_mc_id: _builtins.str
+    to_mc_id: _builtins.str
+    generation: _builtins.int
+    def __init__(
+        self,
+        *,
+        meeting_id: _builtins.str = ...,
+        from_mc_id: _builtins.str = ...,
+        to_mc_id: _builtins.str = ...,
+        generation: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["from_mc_id", b"from_mc_id", "generation", b"generation", "meeting_id", b"meeting_id", "to_mc_id", b"to_mc_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___MeetingMovedNotification: _TypeAlias = MeetingMovedNotification  # noqa: Y015
+
+@_typing.final
 class MeetingSettings(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
@@ -720,3 +812,148 @@ class DrainResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___DrainResponse: _TypeAlias = DrainResponse  # noqa: Y015
+
+@_typing.final
+class AcceptMigrationRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    MEETING_ID_FIELD_NUMBER: _builtins.int
+    SOURCE_MC_ID_FIELD_NUMBER: _builtins.int
+    SOURCE_GENERATION_FIELD_NUMBER: _builtins.int
+    PARTICIPANTS_FIELD_NUMBER: _builtins.int
+    meeting_id: _builtins.str
+    source_mc_id: _builtins.str
+    source_generation: _builtins.int
+    """The generation the source holds; the target claims the next one."""
+    participants: _builtins.int
+    def __init__(
+        self,
+        *,
+        meeting_id: _builtins.str = ...,
+        source_mc_id: _builtins.str = ...,
+        source_generation: _builtins.int = ...,
+        participants: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["meeting_id", b"meeting_id", "participants", b"participants", "source_generation", b"source_generation", "source_mc_id", b"source_mc_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AcceptMigrationRequest: _TypeAlias = AcceptMigrationRequest  # noqa: Y015
+
+@_typing.final
+class AcceptMigrationResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ACCEPTED_FIELD_NUMBER: _builtins.int
+    REJECTION_REASON_FIELD_NUMBER: _builtins.int
+    MESSAGE_FIELD_NUMBER: _builtins.int
+    GENERATION_FIELD_NUMBER: _builtins.int
+    accepted: _builtins.bool
+    rejection_reason: Global___RejectionReason.ValueType
+    message: _builtins.str
+    generation: _builtins.int
+    """The generation the target holds the meeting under now."""
+    def __init__(
+        self,
+        *,
+        accepted: _builtins.bool = ...,
+        rejection_reason: Global___RejectionReason.ValueType = ...,
+        message: _builtins.str = ...,
+        generation: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["accepted", b"accepted", "generation", b"generation", "message", b"message", "rejection_reason", b"rejection_reason"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AcceptMigrationResponse: _TypeAlias = AcceptMigrationResponse  # noqa: Y015
+
+@_typing.final
+class MeetingHandoff(_message.Message):
+    """---------------------------------------------------------------------------------------------
+    Hand-off state (MC -> Redis -> MC)
+    ---------------------------------------------------------------------------------------------
+
+    Everything a target MC needs to continue a meeting exactly where the source left it. The
+    source writes it (fenced) into the meeting's state hash before the target claims the
+    meeting.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    MEETING_ID_FIELD_NUMBER: _builtins.int
+    GENERATION_FIELD_NUMBER: _builtins.int
+    PARTICIPANTS_FIELD_NUMBER: _builtins.int
+    meeting_id: _builtins.str
+    generation: _builtins.int
+    @_builtins.property
+    def participants(self) -> _containers.RepeatedCompositeFieldContainer[Global___HandoffParticipant]: ...
+    def __init__(
+        self,
+        *,
+        meeting_id: _builtins.str = ...,
+        generation: _builtins.int = ...,
+        participants: _abc.Iterable[Global___HandoffParticipant] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["generation", b"generation", "meeting_id", b"meeting_id", "participants", b"participants"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___MeetingHandoff: _TypeAlias = MeetingHandoff  # noqa: Y015
+
+@_typing.final
+class HandoffParticipant(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PARTICIPANT_ID_FIELD_NUMBER: _builtins.int
+    DISPLAY_NAME_FIELD_NUMBER: _builtins.int
+    ROLE_FIELD_NUMBER: _builtins.int
+    USER_ID_FIELD_NUMBER: _builtins.int
+    SESSION_ID_FIELD_NUMBER: _builtins.int
+    NONCE_FIELD_NUMBER: _builtins.int
+    IS_SELF_MUTED_FIELD_NUMBER: _builtins.int
+    IS_HOST_MUTED_FIELD_NUMBER: _builtins.int
+    NEXT_SEQUENCE_FIELD_NUMBER: _builtins.int
+    BUFFERED_FIELD_NUMBER: _builtins.int
+    participant_id: _builtins.str
+    display_name: _builtins.str
+    role: _builtins.int
+    """meetingcontroller.signaling.v1.Role"""
+    user_id: _builtins.str
+    session_id: _builtins.str
+    nonce: _builtins.str
+    """The nonce of the participant's only valid session token."""
+    is_self_muted: _builtins.bool
+    is_host_muted: _builtins.bool
+    next_sequence: _builtins.int
+    """The next sequence number of the participant's stream."""
+    @_builtins.property
+    def buffered(self) -> _containers.RepeatedScalarFieldContainer[_builtins.bytes]:
+        """The recovery buffer: serialized meetingcontroller.signaling.v1.ServerMessage, oldest first."""
+
+    def __init__(
+        self,
+        *,
+        participant_id: _builtins.str = ...,
+        display_name: _builtins.str = ...,
+        role: _builtins.int = ...,
+        user_id: _builtins.str = ...,
+        session_id: _builtins.str = ...,
+        nonce: _builtins.str = ...,
+        is_self_muted: _builtins.bool = ...,
+        is_host_muted: _builtins.bool = ...,
+        next_sequence: _builtins.int = ...,
+        buffered: _abc.Iterable[_builtins.bytes] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["buffered", b"buffered", "display_name", b"display_name", "is_host_muted", b"is_host_muted", "is_self_muted", b"is_self_muted", "next_sequence", b"next_sequence", "nonce", b"nonce", "participant_id", b"participant_id", "role", b"role", "session_id", b"session_id", "user_id", b"user_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___HandoffParticipant: _TypeAlias = HandoffParticipant  # noqa: Y015

@@ -68,6 +68,16 @@ class GlobalControllerServiceStub:
                 request_serializer=meeting__controller_dot_protocol_dot_internal__pb2.MeetingEndedNotification.SerializeToString,
                 response_deserializer=meeting__controller_dot_protocol_dot_internal__pb2.NotificationAck.FromString,
                 _registered_method=True)
+        self.FindMigrationTarget = channel.unary_unary(
+                '/meetingcontroller.internal.v1.GlobalControllerService/FindMigrationTarget',
+                request_serializer=meeting__controller_dot_protocol_dot_internal__pb2.MigrationTargetRequest.SerializeToString,
+                response_deserializer=meeting__controller_dot_protocol_dot_internal__pb2.MigrationTargetResponse.FromString,
+                _registered_method=True)
+        self.NotifyMeetingMoved = channel.unary_unary(
+                '/meetingcontroller.internal.v1.GlobalControllerService/NotifyMeetingMoved',
+                request_serializer=meeting__controller_dot_protocol_dot_internal__pb2.MeetingMovedNotification.SerializeToString,
+                response_deserializer=meeting__controller_dot_protocol_dot_internal__pb2.NotificationAck.FromString,
+                _registered_method=True)
 
 
 class GlobalControllerServiceServicer:
@@ -118,6 +128,21 @@ class GlobalControllerServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def FindMigrationTarget(self, request, context):
+        """A draining MC asks where one of its meetings should move (same region, most free
+        capacity, never a draining MC, never one in exclude_mc_ids).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def NotifyMeetingMoved(self, request, context):
+        """A meeting moved to another MC (live migration): the GC updates its directory.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_GlobalControllerServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -149,6 +174,16 @@ def add_GlobalControllerServiceServicer_to_server(servicer, server):
             'NotifyMeetingEnded': grpc.unary_unary_rpc_method_handler(
                     servicer.NotifyMeetingEnded,
                     request_deserializer=meeting__controller_dot_protocol_dot_internal__pb2.MeetingEndedNotification.FromString,
+                    response_serializer=meeting__controller_dot_protocol_dot_internal__pb2.NotificationAck.SerializeToString,
+            ),
+            'FindMigrationTarget': grpc.unary_unary_rpc_method_handler(
+                    servicer.FindMigrationTarget,
+                    request_deserializer=meeting__controller_dot_protocol_dot_internal__pb2.MigrationTargetRequest.FromString,
+                    response_serializer=meeting__controller_dot_protocol_dot_internal__pb2.MigrationTargetResponse.SerializeToString,
+            ),
+            'NotifyMeetingMoved': grpc.unary_unary_rpc_method_handler(
+                    servicer.NotifyMeetingMoved,
+                    request_deserializer=meeting__controller_dot_protocol_dot_internal__pb2.MeetingMovedNotification.FromString,
                     response_serializer=meeting__controller_dot_protocol_dot_internal__pb2.NotificationAck.SerializeToString,
             ),
     }
@@ -328,6 +363,60 @@ class GlobalControllerService:
             metadata,
             _registered_method=True)
 
+    @staticmethod
+    def FindMigrationTarget(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/meetingcontroller.internal.v1.GlobalControllerService/FindMigrationTarget',
+            meeting__controller_dot_protocol_dot_internal__pb2.MigrationTargetRequest.SerializeToString,
+            meeting__controller_dot_protocol_dot_internal__pb2.MigrationTargetResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def NotifyMeetingMoved(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/meetingcontroller.internal.v1.GlobalControllerService/NotifyMeetingMoved',
+            meeting__controller_dot_protocol_dot_internal__pb2.MeetingMovedNotification.SerializeToString,
+            meeting__controller_dot_protocol_dot_internal__pb2.NotificationAck.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
 
 class MeetingControllerServiceStub:
     """---------------------------------------------------------------------------------------------
@@ -366,6 +455,11 @@ class MeetingControllerServiceStub:
                 '/meetingcontroller.internal.v1.MeetingControllerService/Drain',
                 request_serializer=meeting__controller_dot_protocol_dot_internal__pb2.DrainRequest.SerializeToString,
                 response_deserializer=meeting__controller_dot_protocol_dot_internal__pb2.DrainResponse.FromString,
+                _registered_method=True)
+        self.AcceptMigration = channel.unary_unary(
+                '/meetingcontroller.internal.v1.MeetingControllerService/AcceptMigration',
+                request_serializer=meeting__controller_dot_protocol_dot_internal__pb2.AcceptMigrationRequest.SerializeToString,
+                response_deserializer=meeting__controller_dot_protocol_dot_internal__pb2.AcceptMigrationResponse.FromString,
                 _registered_method=True)
 
 
@@ -410,6 +504,15 @@ class MeetingControllerServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def AcceptMigration(self, request, context):
+        """MC to MC (live migration): take over a meeting whose source wrote its hand-off state to
+        Redis. The target claims generation source_generation + 1, loads the state and waits
+        for the participants to resume. Requires the fleet's admin token.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_MeetingControllerServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -437,6 +540,11 @@ def add_MeetingControllerServiceServicer_to_server(servicer, server):
                     servicer.Drain,
                     request_deserializer=meeting__controller_dot_protocol_dot_internal__pb2.DrainRequest.FromString,
                     response_serializer=meeting__controller_dot_protocol_dot_internal__pb2.DrainResponse.SerializeToString,
+            ),
+            'AcceptMigration': grpc.unary_unary_rpc_method_handler(
+                    servicer.AcceptMigration,
+                    request_deserializer=meeting__controller_dot_protocol_dot_internal__pb2.AcceptMigrationRequest.FromString,
+                    response_serializer=meeting__controller_dot_protocol_dot_internal__pb2.AcceptMigrationResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -578,6 +686,33 @@ class MeetingControllerService:
             '/meetingcontroller.internal.v1.MeetingControllerService/Drain',
             meeting__controller_dot_protocol_dot_internal__pb2.DrainRequest.SerializeToString,
             meeting__controller_dot_protocol_dot_internal__pb2.DrainResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AcceptMigration(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/meetingcontroller.internal.v1.MeetingControllerService/AcceptMigration',
+            meeting__controller_dot_protocol_dot_internal__pb2.AcceptMigrationRequest.SerializeToString,
+            meeting__controller_dot_protocol_dot_internal__pb2.AcceptMigrationResponse.FromString,
             options,
             channel_credentials,
             insecure,

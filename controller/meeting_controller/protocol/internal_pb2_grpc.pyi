@@ -51,6 +51,12 @@ class GlobalControllerServiceStub:
     """The MC finished its drain and is about to exit."""
     NotifyMeetingEnded: _grpc.UnaryUnaryMultiCallable[_internal_pb2.MeetingEndedNotification, _internal_pb2.NotificationAck]
     """A meeting ended on the MC (last participant left, or closed)."""
+    FindMigrationTarget: _grpc.UnaryUnaryMultiCallable[_internal_pb2.MigrationTargetRequest, _internal_pb2.MigrationTargetResponse]
+    """A draining MC asks where one of its meetings should move (same region, most free
+    capacity, never a draining MC, never one in exclude_mc_ids).
+    """
+    NotifyMeetingMoved: _grpc.UnaryUnaryMultiCallable[_internal_pb2.MeetingMovedNotification, _internal_pb2.NotificationAck]
+    """A meeting moved to another MC (live migration): the GC updates its directory."""
 
 @_typing.type_check_only
 class GlobalControllerServiceAsyncStub(GlobalControllerServiceStub):
@@ -71,6 +77,12 @@ class GlobalControllerServiceAsyncStub(GlobalControllerServiceStub):
     """The MC finished its drain and is about to exit."""
     NotifyMeetingEnded: _aio.UnaryUnaryMultiCallable[_internal_pb2.MeetingEndedNotification, _internal_pb2.NotificationAck]  # type: ignore[assignment]
     """A meeting ended on the MC (last participant left, or closed)."""
+    FindMigrationTarget: _aio.UnaryUnaryMultiCallable[_internal_pb2.MigrationTargetRequest, _internal_pb2.MigrationTargetResponse]  # type: ignore[assignment]
+    """A draining MC asks where one of its meetings should move (same region, most free
+    capacity, never a draining MC, never one in exclude_mc_ids).
+    """
+    NotifyMeetingMoved: _aio.UnaryUnaryMultiCallable[_internal_pb2.MeetingMovedNotification, _internal_pb2.NotificationAck]  # type: ignore[assignment]
+    """A meeting moved to another MC (live migration): the GC updates its directory."""
 
 class GlobalControllerServiceServicer(metaclass=_abc_1.ABCMeta):
     """---------------------------------------------------------------------------------------------
@@ -125,6 +137,24 @@ class GlobalControllerServiceServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_internal_pb2.NotificationAck, _abc.Awaitable[_internal_pb2.NotificationAck]]:
         """A meeting ended on the MC (last participant left, or closed)."""
 
+    @_abc_1.abstractmethod
+    def FindMigrationTarget(
+        self,
+        request: _internal_pb2.MigrationTargetRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_internal_pb2.MigrationTargetResponse, _abc.Awaitable[_internal_pb2.MigrationTargetResponse]]:
+        """A draining MC asks where one of its meetings should move (same region, most free
+        capacity, never a draining MC, never one in exclude_mc_ids).
+        """
+
+    @_abc_1.abstractmethod
+    def NotifyMeetingMoved(
+        self,
+        request: _internal_pb2.MeetingMovedNotification,
+        context: _ServicerContext,
+    ) -> _typing.Union[_internal_pb2.NotificationAck, _abc.Awaitable[_internal_pb2.NotificationAck]]:
+        """A meeting moved to another MC (live migration): the GC updates its directory."""
+
 def add_GlobalControllerServiceServicer_to_server(servicer: GlobalControllerServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
 
 class MeetingControllerServiceStub:
@@ -147,6 +177,11 @@ class MeetingControllerServiceStub:
     """Admin (operator): stop accepting meetings and drain until the deadline. Requires the
     fleet's admin token in the `authorization: Bearer <token>` metadata.
     """
+    AcceptMigration: _grpc.UnaryUnaryMultiCallable[_internal_pb2.AcceptMigrationRequest, _internal_pb2.AcceptMigrationResponse]
+    """MC to MC (live migration): take over a meeting whose source wrote its hand-off state to
+    Redis. The target claims generation source_generation + 1, loads the state and waits
+    for the participants to resume. Requires the fleet's admin token.
+    """
 
 @_typing.type_check_only
 class MeetingControllerServiceAsyncStub(MeetingControllerServiceStub):
@@ -165,6 +200,11 @@ class MeetingControllerServiceAsyncStub(MeetingControllerServiceStub):
     Drain: _aio.UnaryUnaryMultiCallable[_internal_pb2.DrainRequest, _internal_pb2.DrainResponse]  # type: ignore[assignment]
     """Admin (operator): stop accepting meetings and drain until the deadline. Requires the
     fleet's admin token in the `authorization: Bearer <token>` metadata.
+    """
+    AcceptMigration: _aio.UnaryUnaryMultiCallable[_internal_pb2.AcceptMigrationRequest, _internal_pb2.AcceptMigrationResponse]  # type: ignore[assignment]
+    """MC to MC (live migration): take over a meeting whose source wrote its hand-off state to
+    Redis. The target claims generation source_generation + 1, loads the state and waits
+    for the participants to resume. Requires the fleet's admin token.
     """
 
 class MeetingControllerServiceServicer(metaclass=_abc_1.ABCMeta):
@@ -211,6 +251,17 @@ class MeetingControllerServiceServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_internal_pb2.DrainResponse, _abc.Awaitable[_internal_pb2.DrainResponse]]:
         """Admin (operator): stop accepting meetings and drain until the deadline. Requires the
         fleet's admin token in the `authorization: Bearer <token>` metadata.
+        """
+
+    @_abc_1.abstractmethod
+    def AcceptMigration(
+        self,
+        request: _internal_pb2.AcceptMigrationRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_internal_pb2.AcceptMigrationResponse, _abc.Awaitable[_internal_pb2.AcceptMigrationResponse]]:
+        """MC to MC (live migration): take over a meeting whose source wrote its hand-off state to
+        Redis. The target claims generation source_generation + 1, loads the state and waits
+        for the participants to resume. Requires the fleet's admin token.
         """
 
 def add_MeetingControllerServiceServicer_to_server(servicer: MeetingControllerServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

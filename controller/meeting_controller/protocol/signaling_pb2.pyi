@@ -12,7 +12,9 @@ bidirectional stream the client opens. Frames longer than the MC's maximum frame
 Sequence numbers: every ServerMessage sent to a joined participant carries the next value of
 that participant's counter (1, 2, 3, ...), strictly increasing across reconnects and MC
 migrations. The MC keeps a bounded buffer of them so that a resuming client receives exactly
-the events it missed. Messages sent before a session exists (e.g. a refused join) carry 0.
+the events it missed. Messages sent before a session exists (e.g. a refused join) carry 0, and
+so does RedirectToMc: it is about the connection, not a meeting event, so it is neither
+numbered nor replayed (the stream continues on the new MC without a gap).
 """
 
 from collections import abc as _abc
@@ -729,7 +731,7 @@ Global___ParticipantConnectionChanged: _TypeAlias = ParticipantConnectionChanged
 @_typing.final
 class RedirectToMc(_message.Message):
     """The meeting moved: reconnect to mc_endpoint and resume with the stored session token and
-    last sequence number.
+    last sequence number. Always carries sequence_number 0 (see the header).
     """
 
     DESCRIPTOR: _descriptor.Descriptor
