@@ -43,13 +43,14 @@ import grpc
 from meeting_controller import config, logs, tls
 from meeting_controller.actors import controller
 from meeting_controller.actors.connection import RateLimit
-from meeting_controller.actors.meeting import MeetingServices
+from meeting_controller.actors.meeting import MeetingHandle, MeetingServices
 from meeting_controller.adapters.http import HttpServer
 from meeting_controller.adapters.webtransport import WebTransportServer
 from meeting_controller.config import Address, Settings
 from meeting_controller.drain import Drainer, DrainReport
 from meeting_controller.errors import GcError, RegistrationRejected, StoreError
 from meeting_controller.keeper import keep_meetings, refresh_interval
+from meeting_controller.migration import Migrator
 from meeting_controller.protocol import internal_pb2_grpc
 from meeting_controller.rpc.gc_client import GcClient, Registration
 from meeting_controller.rpc.mc_service import MeetingControllerService
@@ -205,7 +206,7 @@ async def run(settings: Settings) -> int:
                 gc = lifecycle.gc = _gc_client(advertised, handle, lifecycle)
                 if await _register(gc, lifecycle):
                     gc.start_heartbeats()
-                    lifecycle.drainer = _drainer(gc, handle, lifecycle)
+                    lifecycle.drainer = _drainer(gc, handle, lifecycle, settings)
                     lifecycle.drain_timeout_s = settings.drain_timeout_seconds
                     ran_cleanly = await _wait_for_stop(lifecycle, handle)
                 else:
@@ -251,7 +252,10 @@ async def _monitor_store(store: FencedRedisClient, lifecycle: Lifecycle) -> None
 
 
 def _drainer(
-    gc: GcClient, handle: controller.MeetingControllerHandle, lifecycle: Lifecycle
+    gc: GcClient,
+    handle: controller.MeetingControllerHandle,
+    lifecycle: Lifecycle,
+    settings: Settings,
 ) -> Drainer:
     async def notify_draining(deadline_unix_ms: int, reason: str) -> None:
         await gc.notify_draining(deadline_unix_ms=deadline_unix_ms, reason=reason)
@@ -259,11 +263,21 @@ def _drainer(
     async def notify_drained(report: DrainReport) -> None:
         await gc.notify_drained(migrated=report.migrated, closed=report.closed, ended=report.ended)
 
+    async def participants_of(meeting: MeetingHandle) -> int:
+        return (await meeting.get_state()).participants
+
+    migrator = Migrator(
+        mc_id=settings.mc_id,
+        gc=gc,
+        admin_token=settings.admin_token,
+        participants_of=participants_of,
+    )
     return Drainer(
         controller=handle,
         notify_draining=notify_draining,
         notify_drained=notify_drained,
         on_drained=lifecycle.stop_requested.set,
+        migrate=migrator.migrate,
     )
 
 

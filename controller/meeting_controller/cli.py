@@ -6,7 +6,8 @@ Subcommands:
   override them);
 * ``gc`` - the reference Global Controller (its own parser, in ``meeting_controller.gc.cli``);
 * ``demo`` - start a local MC and show what it serves (``make demo``);
-* ``operator``, ``bench`` - not in this release; they say so and exit 2.
+* ``operator`` - the kopf operator (``meeting_operator.cli``).
+* ``bench`` - not in this release; it says so and exits 2.
 
 Exit codes: 0 success, 1 runtime failure, 2 usage or configuration error (nothing was started),
 130 interrupted before the signal handlers were in place.
@@ -36,8 +37,8 @@ _RUN_FLAGS: tuple[tuple[str, str, str], ...] = (
 )
 
 #: Subcommands that parse their own arguments: everything after the name is handed over.
-_DELEGATED = ("gc", "demo")
-_LATER = ("operator", "bench")
+_DELEGATED = ("gc", "demo", "operator")
+_LATER = ("bench",)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -57,7 +58,7 @@ def _parser() -> argparse.ArgumentParser:
         run.add_argument(flag, dest=variable, metavar="VALUE", help=f"{text} [{variable}]")
     commands.add_parser("gc", help="run the reference Global Controller", add_help=False)
     commands.add_parser("demo", help="start a local MC and show what it serves", add_help=False)
-    commands.add_parser("operator", help="the Kubernetes operator (not available yet)")
+    commands.add_parser("operator", help="run the Kubernetes operator", add_help=False)
     commands.add_parser("bench", help="benchmarks (not available yet)")
     return parser
 
@@ -108,6 +109,10 @@ def _delegate(command: str, rest: list[str]) -> int:
         from meeting_controller import demo
 
         return demo.main(rest)
+    if command == "operator":
+        from meeting_operator import cli as operator_cli
+
+        return operator_cli.main(rest)
     # The reference GC is a separate component; imported lazily so `run` never depends on it.
     try:
         from meeting_controller.gc import cli as gc_cli

@@ -1,9 +1,11 @@
-"""The MC's drain: stop taking meetings, let the hosted ones finish, never past the deadline.
+"""The MC's drain: stop taking meetings, move the hosted ones live, never past the deadline.
 
 A drain starts from the operator's admin ``Drain`` call (scale-down, rolling update) or from
 SIGTERM (eviction, node drain). From that moment the MC answers assignments with DRAINING and
-is not ready; the GC is told, so it stops placing meetings here. The MC keeps serving its
-meetings; at the deadline it closes those still running (participants receive
+is not ready; the GC is told, so it stops placing meetings here. Each meeting is then
+migrated live to another MC (:mod:`meeting_controller.migration`), a bounded number at a
+time; a meeting that cannot move keeps being served here. At the deadline the MC closes those
+still running (participants receive
 ``MeetingEnded`` with reason ``DRAIN_DEADLINE``), reports to the GC how many meetings ended,
 moved or were closed, marks itself DRAINED and lets the process exit.
 
@@ -20,12 +22,15 @@ import time
 from collections.abc import Awaitable, Callable
 
 from meeting_controller.actors.controller import McPhase, MeetingControllerHandle
+from meeting_controller.actors.meeting import MeetingHandle
 from meeting_controller.protocol import signaling_pb2
 
 log = logging.getLogger(__name__)
 
 #: How often the drain looks at the meeting count while it waits.
 POLL_INTERVAL = 0.1
+#: Meetings migrated at the same time (each is a few Redis writes and two gRPC calls).
+MIGRATION_CONCURRENCY = 8
 
 
 @dataclasses.dataclass
@@ -47,8 +52,10 @@ class Drainer:
         notify_draining: Callable[[int, str], Awaitable[None]],
         notify_drained: Callable[[DrainReport], Awaitable[None]],
         on_drained: Callable[[], None],
+        migrate: Callable[[MeetingHandle], Awaitable[bool]] | None = None,
         wall_clock: Callable[[], float] = time.time,
         poll_interval: float = POLL_INTERVAL,
+        migration_concurrency: int = MIGRATION_CONCURRENCY,
     ) -> None:
         self._controller = controller
         self._notify_draining = notify_draining
@@ -56,6 +63,8 @@ class Drainer:
         self._on_drained = on_drained
         self._wall_clock = wall_clock
         self._poll_interval = poll_interval
+        self._migrate = migrate
+        self._migration_concurrency = migration_concurrency
         self._deadline_ms: int | None = None
         self._changed = asyncio.Event()
         self._task: asyncio.Task[DrainReport] | None = None
@@ -100,6 +109,8 @@ class Drainer:
         except Exception as error:  # best effort: the heartbeats also say DRAINING
             log.warning("could not tell the GC about the drain: %s", error)
         initial = len(self._controller.hosted())
+        if self._migrate is not None:
+            await self._migrate_all(self._migrate)
         while self._controller.get_status().meetings > 0:
             if self._remaining() <= 0:
                 self._close(set(self._controller.hosted()))
@@ -128,6 +139,33 @@ class Drainer:
         )
         self._on_drained()
         return self.report
+
+    async def _migrate_all(self, migrate: Callable[[MeetingHandle], Awaitable[bool]]) -> None:
+        """Move every meeting away, a bounded number at a time, never past the deadline."""
+        gate = asyncio.Semaphore(self._migration_concurrency)
+
+        async def one(handle: MeetingHandle) -> None:
+            async with gate:
+                try:
+                    if await migrate(handle):
+                        self.report.migrated += 1
+                except Exception as error:  # one meeting's failure must not stop the others
+                    log.error(
+                        "migration of %s failed: %r",
+                        handle.meeting_id,
+                        error,
+                        exc_info=error,
+                        extra={"meeting_id": handle.meeting_id},
+                    )
+
+        meetings = list(self._controller.hosted().values())
+        try:
+            async with asyncio.timeout(max(self._remaining(), 0)):
+                await asyncio.gather(*(one(h) for h in meetings))
+        except TimeoutError:
+            log.warning(
+                "drain deadline reached while migrating", extra={"event": "migration_deadline"}
+            )
 
     def _close(self, meeting_ids: set[str]) -> None:
         hosted = self._controller.hosted()

@@ -67,6 +67,31 @@ join_duration_seconds = Histogram(
 )
 sessions_active = Gauge("mc_sessions_active", "Open WebTransport signaling sessions.")
 
+takeovers_total = Counter(
+    "mc_takeovers_total",
+    "Meetings this MC took over from another MC, by kind (migration, failover).",
+    ["kind"],
+)
+migrations_total = Counter(
+    "mc_migrations_total",
+    "Meetings this MC tried to move away while draining, by result.",
+    ["result"],
+)
+migration_duration_seconds = Histogram(
+    "mc_migration_duration_seconds",
+    "From freezing a meeting to handing it over to its target MC.",
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
+)
+participants_resumed_total = Counter(
+    "mc_participants_resumed_total",
+    "Participants that resumed here after their meeting moved, by how it moved.",
+    ["kind"],
+)
+participants_lost_total = Counter(
+    "mc_participants_lost_total",
+    "Participants taken over that never resumed here within the grace period.",
+)
+
 registered = Gauge("mc_registered", "1 while this MC is registered with the Global Controller.")
 heartbeats_total = Counter(
     "mc_heartbeats_total", "Heartbeats sent to the GC, by kind and result.", ["kind", "result"]
@@ -92,8 +117,13 @@ __all__ = [
     "join_duration_seconds",
     "joins_total",
     "meetings_active",
+    "migration_duration_seconds",
+    "migrations_total",
     "participants_active",
+    "participants_lost_total",
+    "participants_resumed_total",
     "registered",
     "resumes_total",
     "sessions_active",
+    "takeovers_total",
 ]

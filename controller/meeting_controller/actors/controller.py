@@ -35,6 +35,7 @@ from meeting_controller.actors.meeting import (
     MeetingSnapshot,
 )
 from meeting_controller.errors import ActorStopped
+from meeting_controller.protocol import internal_pb2
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +76,7 @@ class CreateMeeting:
     meeting_id: str
     generation: int
     reply: asyncio.Future[MeetingHandle]
+    handoff: internal_pb2.MeetingHandoff | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -123,10 +125,19 @@ class MeetingControllerHandle:
     def shutting_down(self) -> bool:
         return self._actor.root.cancelled
 
-    async def create_meeting(self, meeting_id: str, *, generation: int) -> MeetingHandle:
-        """Start the meeting actor (idempotent: an existing meeting's handle is returned)."""
+    async def create_meeting(
+        self,
+        meeting_id: str,
+        *,
+        generation: int,
+        handoff: internal_pb2.MeetingHandoff | None = None,
+    ) -> MeetingHandle:
+        """Start the meeting actor (idempotent: an existing meeting's handle is returned).
+
+        With ``handoff`` the meeting continues a roster taken over from another MC.
+        """
         reply: asyncio.Future[MeetingHandle] = asyncio.get_running_loop().create_future()
-        await self._actor.mailbox.send(CreateMeeting(meeting_id, generation, reply))
+        await self._actor.mailbox.send(CreateMeeting(meeting_id, generation, reply, handoff))
         return await reply
 
     async def meeting(self, meeting_id: str) -> MeetingHandle | None:
@@ -253,6 +264,7 @@ class MeetingControllerActor:
             deadlines=self._deadlines,
             on_counts=self._post_counts,
             services=self._services,
+            handoff=message.handoff,
         )
         self._meetings[message.meeting_id] = handle
         self._counts[message.meeting_id] = (0, 0)
@@ -303,7 +315,11 @@ class MeetingControllerActor:
             return
         del self._meetings[meeting_id]
         reason = handle.outcome.reason
-        if error is None and reason is not None and self._on_meeting_ended is not None:
+        if (
+            error is None
+            and reason not in (None, "migrated", "fenced_out")
+            and self._on_meeting_ended is not None
+        ):
             self._on_meeting_ended(meeting_id, reason)
         participants, _ = self._counts.pop(meeting_id, (0, 0))
         metrics.participants_active.dec(participants)

@@ -25,6 +25,7 @@ actor stops at once and does not fight for it.
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import dataclasses
 import logging
@@ -38,13 +39,19 @@ from meeting_controller.actors.deadlines import ShutdownDeadlines
 from meeting_controller.actors.mailbox import Mailbox
 from meeting_controller.core.roster import Delivery, Roster, RosterError
 from meeting_controller.errors import ActorError, ActorStopped, FencedOut, StoreError
-from meeting_controller.protocol import signaling_pb2
+from meeting_controller.protocol import internal_pb2, signaling_pb2
 from meeting_controller.store.fenced import FencedRedisClient
 from meeting_controller.tokens import session as session_tokens
 
 log = logging.getLogger(__name__)
 
 KIND = "meeting"
+#: The meeting state hash field holding the hand-off snapshot (base64 MeetingHandoff).
+HANDOFF_FIELD = "handoff"
+#: State hash fields ``p:<participant id>`` hold each participant's session id.
+SESSION_FIELD_PREFIX = "p:"
+#: Requests held while a meeting is frozen for a hand-off (a freeze lasts milliseconds).
+MAX_HELD_MESSAGES = 1024
 
 
 @dataclasses.dataclass(frozen=True)
@@ -79,6 +86,10 @@ class MeetingOutcome:
     """Why a meeting actor ended on its own (``None`` while it runs or when it was stopped)."""
 
     reason: str | None = None
+
+
+#: Outcomes after which the meeting's Redis state belongs to another MC: never delete it.
+_KEEP_STATE = frozenset({"fenced_out", "migrated"})
 
 
 class _Released(Exception):
@@ -141,6 +152,25 @@ class End:
 
 
 @dataclasses.dataclass(frozen=True)
+class PrepareHandoff:
+    """Live migration, step 1: freeze the meeting and write its hand-off state to Redis."""
+
+    reply: asyncio.Future[internal_pb2.MeetingHandoff]
+
+
+@dataclasses.dataclass(frozen=True)
+class CompleteHandoff:
+    """Step 2 (the target took over): redirect everyone to the target, then end here."""
+
+    webtransport_endpoint: str
+
+
+@dataclasses.dataclass(frozen=True)
+class AbortHandoff:
+    """The target refused: unfreeze and carry on here."""
+
+
+@dataclasses.dataclass(frozen=True)
 class GraceExpired:
     participant_id: str
     epoch: int
@@ -161,6 +191,9 @@ class ConnectionStopped:
 MeetingMessage = (
     Attach
     | End
+    | PrepareHandoff
+    | CompleteHandoff
+    | AbortHandoff
     | Resume
     | GraceExpired
     | GetState
@@ -244,6 +277,23 @@ class MeetingHandle:
     def stop(self) -> None:
         self.token.cancel()
 
+    async def prepare_handoff(self, *, timeout: float = 5.0) -> internal_pb2.MeetingHandoff:
+        """Freeze the meeting and persist its hand-off state; returns what was written."""
+        reply: asyncio.Future[internal_pb2.MeetingHandoff] = (
+            asyncio.get_running_loop().create_future()
+        )
+        self._mailbox.send_system(PrepareHandoff(reply))
+        async with asyncio.timeout(timeout):
+            return await reply
+
+    def complete_handoff(self, *, webtransport_endpoint: str) -> None:
+        with contextlib.suppress(ActorStopped):
+            self._mailbox.send_system(CompleteHandoff(webtransport_endpoint))
+
+    def abort_handoff(self) -> None:
+        with contextlib.suppress(ActorStopped):
+            self._mailbox.send_system(AbortHandoff())
+
     def end(self, *, reason: signaling_pb2.MeetingEndReason.ValueType, message: str) -> None:
         """Close the meeting: participants receive MeetingEnded, then it ends (keys deleted)."""
         with contextlib.suppress(ActorStopped):
@@ -264,6 +314,7 @@ class MeetingActor:
         deadlines: ShutdownDeadlines,
         on_counts: CountsListener,
         services: MeetingServices | None = None,
+        handoff: internal_pb2.MeetingHandoff | None = None,
     ) -> None:
         self.meeting_id = meeting_id
         self.generation = generation
@@ -283,6 +334,17 @@ class MeetingActor:
         self._background: set[asyncio.Task[None]] = set()
         self.outcome = MeetingOutcome()
         self._had_participants = False
+        #: While frozen for a hand-off, everything that would change the meeting waits here.
+        self._frozen = False
+        self._stash: list[MeetingMessage] = []
+        self._restored = self.roster.restore(list(handoff.participants)) if handoff else []
+        #: How the restored participants got here: a live hand-off carries their streams.
+        self._takeover_kind = (
+            "migration"
+            if handoff is not None and any(p.next_sequence for p in handoff.participants)
+            else "failover"
+        )
+        self._had_participants = bool(self._restored)
 
     @classmethod
     def spawn(
@@ -296,6 +358,7 @@ class MeetingActor:
         deadlines: ShutdownDeadlines,
         on_counts: CountsListener,
         services: MeetingServices | None = None,
+        handoff: internal_pb2.MeetingHandoff | None = None,
     ) -> MeetingHandle:
         actor = cls(
             meeting_id=meeting_id,
@@ -306,6 +369,7 @@ class MeetingActor:
             deadlines=deadlines,
             on_counts=on_counts,
             services=services,
+            handoff=handoff,
         )
         task = asyncio.create_task(actor.run(), name=f"meeting:{meeting_id}")
         return MeetingHandle(
@@ -320,6 +384,8 @@ class MeetingActor:
     # -- loop ----------------------------------------------------------------------------------
 
     async def run(self) -> None:
+        for pid in self._restored:  # taken over: each must resume within the grace period
+            self._arm_grace_timer(pid, self.roster.get(pid).disconnect_epoch)
         try:
             while (message := await self._mailbox.recv()) is not None:
                 await self.handle(message)
@@ -334,11 +400,23 @@ class MeetingActor:
             self._report_counts(final=True)
             if self._background:  # let pending writes land before the keys go
                 await asyncio.wait(set(self._background), timeout=1.0)
-            if self.outcome.reason is not None and self.outcome.reason != "fenced_out":
+            if self.outcome.reason is not None and self.outcome.reason not in _KEEP_STATE:
                 await self._forget_in_store()
 
     async def handle(self, message: MeetingMessage) -> None:
         """Apply one message. Any exception escaping here is a bug: the actor crashes."""
+        if isinstance(message, PrepareHandoff):
+            await self._on_prepare_handoff(message)
+            return
+        if isinstance(message, CompleteHandoff):
+            self._on_complete_handoff(message)
+            return
+        if isinstance(message, AbortHandoff):
+            await self._on_abort_handoff()
+            return
+        if self._frozen and not isinstance(message, GetState):
+            self._hold(message)
+            return
         if isinstance(message, conn.Inbound):
             await self._on_inbound(message)
         elif isinstance(message, conn.InboundInvalid):
@@ -404,6 +482,12 @@ class MeetingActor:
                 await self._services.store.add_participant(
                     self.meeting_id, generation=self.generation, participant_id=pid
                 )
+                if session_id:  # so that a crash failover can find the session again
+                    await self._services.store.update_state(
+                        self.meeting_id,
+                        generation=self.generation,
+                        fields={SESSION_FIELD_PREFIX + pid: session_id},
+                    )
             await self._persist_session(pid)
         except (StoreError, FencedOut) as error:
             self.roster.remove(pid, reason=signaling_pb2.LEAVE_REASON_REMOVED)
@@ -432,6 +516,7 @@ class MeetingActor:
         if record is not None and record.session_id != message.session_id:
             record = None  # a token for an earlier session of the same participant id
         new_nonce = session_tokens.new_nonce()
+        was_taken_over = record is not None and record.awaiting_resume
         try:
             if record is None:
                 raise RosterError(
@@ -471,6 +556,8 @@ class MeetingActor:
             )
         )
         metrics.events_replayed_total.inc(len(missed))
+        if was_taken_over:
+            metrics.participants_resumed_total.labels(kind=self._takeover_kind).inc()
         self._carry_out([self.roster.deliver(pid, welcome), *deliveries])
         message.reply.set_result(
             JoinResult(pid, handle, session_token=token, resumed=True, recovered=len(missed))
@@ -525,6 +612,78 @@ class MeetingActor:
         self._carry_out(deliveries)
         self._end_if_empty()
 
+    # -- live migration ------------------------------------------------------------------------
+
+    async def _on_prepare_handoff(self, message: PrepareHandoff) -> None:
+        """Freeze, snapshot, persist (fenced). Nothing is numbered after the snapshot."""
+        self._frozen = True
+        handoff = internal_pb2.MeetingHandoff(
+            meeting_id=self.meeting_id,
+            generation=self.generation,
+            participants=self.roster.handoff(),
+        )
+        try:
+            if self._services.store is not None:
+                await self._services.store.update_state(
+                    self.meeting_id,
+                    generation=self.generation,
+                    fields={HANDOFF_FIELD: base64.b64encode(handoff.SerializeToString()).decode()},
+                )
+        except StoreError as error:
+            await self._on_abort_handoff()
+            if not message.reply.done():
+                message.reply.set_exception(error)
+            if isinstance(error, FencedOut):
+                self._release(error)
+            return
+        if not message.reply.done():
+            message.reply.set_result(handoff)
+
+    def _on_complete_handoff(self, message: CompleteHandoff) -> None:
+        """The target owns the meeting: send everyone there and end without a goodbye."""
+        redirect = signaling_pb2.ServerMessage(
+            sequence_number=0,  # about the connection, not the meeting: never numbered
+            redirect=signaling_pb2.RedirectToMc(
+                mc_endpoint=message.webtransport_endpoint,
+                meeting_id=self.meeting_id,
+                reason=signaling_pb2.REDIRECT_REASON_MIGRATION,
+            ),
+        )
+        for handle in self._connections.values():
+            handle.deliver(redirect)
+            handle.close(code=0, reason="meeting migrated")
+        self._connections.clear()
+        dropped = len(self._stash)
+        self._stash.clear()
+        self.outcome.reason = "migrated"
+        log.info(
+            "meeting handed over to %s (%d pending request(s) dropped)",
+            message.webtransport_endpoint,
+            dropped,
+            extra={"meeting_id": self.meeting_id, "event": "migrated"},
+        )
+
+    async def _on_abort_handoff(self) -> None:
+        self._frozen = False
+        held, self._stash = self._stash, []
+        for message in held:
+            await self.handle(message)
+
+    def _hold(self, message: MeetingMessage) -> None:
+        if isinstance(message, Attach | Resume):
+            if not message.reply.done():
+                message.reply.set_exception(
+                    JoinRefused(
+                        signaling_pb2.ERROR_CODE_MEETING_NOT_FOUND,
+                        "this meeting is moving to another MC: ask the Global Controller "
+                        "where it is",
+                        rejoin_required=False,
+                    )
+                )
+            return
+        if len(self._stash) < MAX_HELD_MESSAGES:
+            self._stash.append(message)
+
     def _on_end(self, message: End) -> None:
         if self.outcome.reason is not None:
             return
@@ -552,8 +711,11 @@ class MeetingActor:
         if pid not in self.roster:
             return
         session_id = self.roster.get(pid).session_id
+        was_taken_over = self.roster.get(pid).awaiting_resume
         deliveries = self.roster.expire(pid, epoch=message.epoch)
         if pid not in self.roster:
+            if was_taken_over:
+                metrics.participants_lost_total.inc()
             log.info(
                 "participant timed out after the grace period",
                 extra={"meeting_id": self.meeting_id, "participant_id": pid, "event": "timeout"},

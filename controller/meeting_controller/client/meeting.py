@@ -28,6 +28,9 @@ from meeting_controller.protocol import signaling_pb2 as sig
 
 log = logging.getLogger(__name__)
 
+#: Keepalive pings use nonces from here up; their pongs are not shown to the application.
+KEEPALIVE_NONCES = 1 << 62
+
 
 class SessionError(Exception):
     """The MC refused the session; ``error`` is its Error message."""
@@ -59,7 +62,21 @@ class Reconnect:
 
     initial: float = 0.05
     cap: float = 2.0
-    attempts: int = 20
+    attempts: int = 40
+    #: Per connection attempt: a dead MC must not cost the default QUIC handshake timeout.
+    connect_timeout: float = 2.0
+
+
+@dataclasses.dataclass(frozen=True)
+class Liveness:
+    """How the client notices an MC that died without closing the connection.
+
+    QUIC only notices a vanished peer at its idle timeout; the client pings every
+    ``interval`` seconds and treats ``dead_after`` seconds of silence as a dead connection.
+    """
+
+    interval: float = 1.0
+    dead_after: float = 3.5
 
 
 class MeetingClient:
@@ -73,6 +90,7 @@ class MeetingClient:
         trust: Trust | None = None,
         gc_url: str | None = None,
         reconnect: Reconnect | None = None,
+        liveness: Liveness | None = Liveness(),
         rng: random.Random | None = None,
     ) -> None:
         self.ticket = ticket
@@ -96,6 +114,10 @@ class MeetingClient:
         self._closing = False
         self._redirect_to: str | None = None
         self._resume_delay = 0.0
+        self._liveness = liveness
+        self._keepalive: asyncio.Task[None] | None = None
+        self._last_heard = 0.0
+        self._resuming = False
 
     # -- connecting ----------------------------------------------------------------------------
 
@@ -103,6 +125,10 @@ class MeetingClient:
         """Join the meeting (first join); raises SessionError when refused."""
         response = await self._open(resume=False)
         self._reader = asyncio.create_task(self._read_forever(), name="client-reader")
+        if self._liveness is not None:
+            self._keepalive = asyncio.create_task(
+                self._keep_alive(self._liveness), name="client-keepalive"
+            )
         return response
 
     async def _open(self, *, resume: bool) -> sig.JoinResponse:
@@ -110,6 +136,7 @@ class MeetingClient:
             self.endpoint,
             cafile=self._trust.cafile,
             certificate_hash=self._trust.certificate_hash,
+            timeout=self._reconnect.connect_timeout if resume else 10.0,
         )
         request = sig.JoinRequest(
             meeting_id=self.ticket.meeting_id,
@@ -144,6 +171,7 @@ class MeetingClient:
         self.participant_id = response.participant_id
         self.session_token = response.session_token
         self._transport = transport
+        self._last_heard = asyncio.get_running_loop().time()
         return response
 
     @staticmethod
@@ -170,8 +198,12 @@ class MeetingClient:
             raise SequenceViolation(f"sequence gap: expected {self.last_sequence + 1}, got {seq}")
         self.last_sequence = seq
         self.sequence_log.append(seq)
-        if message.WhichOneof("payload") != "join_response":
-            self._events.put_nowait(message)
+        kind = message.WhichOneof("payload")
+        if kind == "join_response":
+            return
+        if kind == "pong" and message.pong.nonce >= KEEPALIVE_NONCES:
+            return  # the client's own keepalive, not the application's business
+        self._events.put_nowait(message)
 
     # -- the event stream ----------------------------------------------------------------------
 
@@ -212,6 +244,7 @@ class MeetingClient:
                 self._events.put_nowait(error)
                 return
             if message is not None:
+                self._last_heard = asyncio.get_running_loop().time()
                 if message.WhichOneof("payload") == "redirect":
                     self.redirects += 1
                     self._redirect_to = message.redirect.mc_endpoint
@@ -232,7 +265,36 @@ class MeetingClient:
                 self._events.put_nowait(error)
                 return
 
+    async def _keep_alive(self, liveness: Liveness) -> None:
+        """Ping while connected; abandon a connection that stays silent (a dead MC)."""
+        loop = asyncio.get_running_loop()
+        nonce = 0
+        while not self._closing:
+            await asyncio.sleep(liveness.interval)
+            transport = self._transport
+            if transport is None or self._resuming:
+                continue
+            if loop.time() - self._last_heard > liveness.dead_after:
+                log.info(
+                    "no word from %s for %.1f s: reconnecting", self.endpoint, liveness.dead_after
+                )
+                self._last_heard = loop.time()
+                with contextlib.suppress(Exception):
+                    await transport.close(code=0, reason="peer silent")
+                continue
+            nonce += 1
+            ping = sig.ClientMessage(ping=sig.Ping(nonce=KEEPALIVE_NONCES + nonce))
+            with contextlib.suppress(ConnectionError, OSError):
+                await transport.send(ping.SerializeToString())
+
     async def _resume(self) -> None:
+        self._resuming = True
+        try:
+            await self._resume_now()
+        finally:
+            self._resuming = False
+
+    async def _resume_now(self) -> None:
         """Reconnect and resume, with backoff and jitter, following redirects and the GC."""
         if self._redirect_to is not None:
             self.endpoint, self._redirect_to = self._redirect_to, None
@@ -323,6 +385,8 @@ class MeetingClient:
 
     async def close(self) -> None:
         self._closing = True
+        if self._keepalive is not None:
+            self._keepalive.cancel()
         if self._reader is not None:
             self._reader.cancel()
             with contextlib.suppress(asyncio.CancelledError):

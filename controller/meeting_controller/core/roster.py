@@ -12,7 +12,7 @@ import dataclasses
 import hmac
 
 from meeting_controller.core.streams import EventStream
-from meeting_controller.protocol import signaling_pb2
+from meeting_controller.protocol import internal_pb2, signaling_pb2
 
 Role = signaling_pb2.Role
 LeaveReason = signaling_pb2.LeaveReason
@@ -35,6 +35,9 @@ class ParticipantRecord:
     nonce: str = ""
     #: Bumped on every disconnect, so a grace timer of an earlier disconnect is recognised.
     disconnect_epoch: int = 0
+    #: Taken over from another MC and not resumed here yet. Others still see it connected
+    #: (a migration must not look like a leave and a rejoin), but the grace timer runs.
+    awaiting_resume: bool = False
 
     def to_proto(self) -> signaling_pb2.Participant:
         return signaling_pb2.Participant(
@@ -176,7 +179,9 @@ class Roster:
     def expire(self, participant_id: str, *, epoch: int) -> list[Delivery]:
         """The grace period of disconnect ``epoch`` ended: leave with TIMEOUT if still gone."""
         record = self._participants.get(participant_id)
-        if record is None or record.connected or record.disconnect_epoch != epoch:
+        if record is None or record.disconnect_epoch != epoch:
+            return []
+        if record.connected and not record.awaiting_resume:
             return []
         return self.remove(participant_id, reason=signaling_pb2.LEAVE_REASON_TIMEOUT)
 
@@ -202,6 +207,8 @@ class Roster:
                 "this session token was already used: resume with the newest token, or rejoin",
             )
         stream = self._streams[participant_id]
+        if not stream.anchored:
+            stream.anchor(last_sequence)
         if last_sequence > stream.last_sequence:
             raise RosterError(
                 signaling_pb2.ERROR_CODE_SEQUENCE_AHEAD,
@@ -216,7 +223,62 @@ class Roster:
                 f"(the buffer holds {stream.capacity}): rejoin",
             )
         record.nonce = new_nonce
+        record.awaiting_resume = False
         return missed, self.set_connected(participant_id, connected=True)
+
+    def handoff(self) -> list[internal_pb2.HandoffParticipant]:
+        """Everything another MC needs to continue the roster exactly here (live migration)."""
+        return [
+            internal_pb2.HandoffParticipant(
+                participant_id=p.participant_id,
+                display_name=p.display_name,
+                role=p.role,
+                user_id=p.user_id,
+                session_id=p.session_id,
+                nonce=p.nonce,
+                is_self_muted=p.is_self_muted,
+                is_host_muted=p.is_host_muted,
+                next_sequence=self._streams[p.participant_id].next_sequence,
+                buffered=[
+                    m.SerializeToString() for m in self._streams[p.participant_id].buffered()
+                ],
+            )
+            for p in self._participants.values()
+        ]
+
+    def restore(self, participants: list[internal_pb2.HandoffParticipant]) -> list[str]:
+        """Take over participants from a hand-off (or, without streams, after a crash).
+
+        Everyone restored awaits its resume; nobody is told anything (to the others, a moving
+        participant never left). ``next_sequence`` 0 means the numbering is unknown (crash
+        failover): the participant's own resume anchors it. Returns the restored ids.
+        """
+        restored = []
+        for p in participants:
+            if p.participant_id in self._participants:
+                continue
+            self._participants[p.participant_id] = ParticipantRecord(
+                participant_id=p.participant_id,
+                display_name=p.display_name,
+                role=signaling_pb2.Role.ValueType(p.role),
+                is_self_muted=p.is_self_muted,
+                is_host_muted=p.is_host_muted,
+                connected=True,
+                user_id=p.user_id,
+                session_id=p.session_id,
+                nonce=p.nonce,
+                awaiting_resume=True,
+            )
+            if p.next_sequence > 0:
+                buffered = [signaling_pb2.ServerMessage.FromString(b) for b in p.buffered]
+                stream = EventStream.restore(
+                    capacity=self._buffer_size, next_sequence=p.next_sequence, buffered=buffered
+                )
+            else:
+                stream = EventStream.unanchored(capacity=self._buffer_size)
+            self._streams[p.participant_id] = stream
+            restored.append(p.participant_id)
+        return restored
 
     def set_self_muted(self, participant_id: str, *, muted: bool) -> list[Delivery]:
         """Self-mute: no permission check, broadcast to everyone (the sender included).

@@ -26,6 +26,44 @@ class EventStream:
             maxlen=capacity
         )
         self._next = next_sequence
+        #: False after a crash failover: the numbering is unknown until the client says
+        #: where it stands (see :meth:`anchor`).
+        self.anchored = True
+
+    @classmethod
+    def restore(
+        cls,
+        *,
+        capacity: int,
+        next_sequence: int,
+        buffered: list[signaling_pb2.ServerMessage],
+    ) -> EventStream:
+        """Continue a stream handed over by another MC (live migration)."""
+        stream = cls(capacity=capacity, next_sequence=next_sequence)
+        for message in buffered[-capacity:]:
+            stream._buffer.append(message)
+        return stream
+
+    @classmethod
+    def unanchored(cls, *, capacity: int) -> EventStream:
+        """A stream whose numbering died with a crashed MC (failover without hand-off)."""
+        stream = cls(capacity=capacity)
+        stream.anchored = False
+        return stream
+
+    def anchor(self, last_sequence: int) -> None:
+        """Continue the numbering after the client's last processed number.
+
+        After a crash nothing newer than what the client saw can be recovered (the events in
+        flight died with the MC), so the client's word is the only truth there is.
+        """
+        self._next = last_sequence + 1
+        self._buffer.clear()
+        self.anchored = True
+
+    @property
+    def next_sequence(self) -> int:
+        return self._next
 
     @property
     def last_sequence(self) -> int:

@@ -316,6 +316,45 @@ class GcClient:
         except grpc.aio.AioRpcError as error:
             log.warning("could not tell the GC this MC drained: %s", error.code().name)
 
+    async def find_migration_target(
+        self, *, meeting_id: str, participants: int, exclude: list[str]
+    ) -> internal_pb2.MigrationTargetResponse:
+        """Ask the GC where a meeting of this draining MC should move."""
+        try:
+            response: internal_pb2.MigrationTargetResponse = (
+                await self._get_stub().FindMigrationTarget(
+                    internal_pb2.MigrationTargetRequest(
+                        mc_id=self._registration.mc_id,
+                        meeting_id=meeting_id,
+                        participants=participants,
+                        exclude_mc_ids=exclude,
+                    ),
+                    timeout=CALL_TIMEOUT,
+                )
+            )
+        except grpc.aio.AioRpcError as error:
+            return internal_pb2.MigrationTargetResponse(
+                found=False, reason=f"the GC did not answer: {error.code().name}"
+            )
+        return response
+
+    async def notify_meeting_moved(
+        self, *, meeting_id: str, to_mc_id: str, generation: int
+    ) -> None:
+        """Tell the GC a meeting now lives elsewhere, so new joiners go there (best effort)."""
+        try:
+            await self._get_stub().NotifyMeetingMoved(
+                internal_pb2.MeetingMovedNotification(
+                    meeting_id=meeting_id,
+                    from_mc_id=self._registration.mc_id,
+                    to_mc_id=to_mc_id,
+                    generation=generation,
+                ),
+                timeout=CALL_TIMEOUT,
+            )
+        except grpc.aio.AioRpcError as error:
+            log.warning("could not tell the GC meeting %s moved: %s", meeting_id, error.code().name)
+
     async def close(self) -> None:
         for task in self._tasks:
             task.cancel()

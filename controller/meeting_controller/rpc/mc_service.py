@@ -23,7 +23,7 @@ from contextlib import contextmanager
 
 import grpc
 
-from meeting_controller import metrics
+from meeting_controller import metrics, takeover
 from meeting_controller.actors.controller import McPhase, MeetingControllerHandle
 from meeting_controller.config import Secret
 from meeting_controller.core.admission import Verdict, decide
@@ -41,6 +41,14 @@ _REJECTIONS: dict[Verdict, internal_pb2.RejectionReason.ValueType] = {
     Verdict.AT_CAPACITY: internal_pb2.REJECTION_REASON_AT_CAPACITY,
     Verdict.UNHEALTHY: internal_pb2.REJECTION_REASON_UNHEALTHY,
 }
+
+
+def _migration_refused(
+    reason: internal_pb2.RejectionReason.ValueType, message: str
+) -> internal_pb2.AcceptMigrationResponse:
+    return internal_pb2.AcceptMigrationResponse(
+        accepted=False, rejection_reason=reason, message=message
+    )
 
 
 def _rejected(
@@ -217,10 +225,12 @@ class MeetingControllerService(internal_pb2_grpc.MeetingControllerServiceService
         )
         state = {"meeting_code": meeting_code, "requesting_gc_id": gc_id}
         try:
+            # A meeting with history (its previous owner crashed) is rebuilt, not restarted.
+            handoff = await self._history(meeting_id, claimed=held, state=state)
             await self._store.assign(
                 meeting_id, generation=held, mh_assignment_json=mh_json, state=state
             )
-            await self._controller.create_meeting(meeting_id, generation=held)
+            await self._controller.create_meeting(meeting_id, generation=held, handoff=handoff)
         except (StoreError, ActorError) as error:
             await self._roll_back(meeting_id, generation=held, cause=error)
             return _rejected(
@@ -235,6 +245,27 @@ class MeetingControllerService(internal_pb2_grpc.MeetingControllerServiceService
         return internal_pb2.AssignMeetingResponse(
             accepted=True, generation=held, message="accepted"
         )
+
+    async def _history(
+        self, meeting_id: str, *, claimed: int, state: dict[str, str]
+    ) -> internal_pb2.MeetingHandoff | None:
+        """What a previous owner left of the meeting (adds its session fields to ``state``)."""
+        record = await self._store.load_meeting(meeting_id)
+        if record is None or claimed <= 1:
+            return None
+        state.update(takeover.session_fields(record))
+        handoff = takeover.handoff_from_record(record, claimed=claimed)
+        if handoff is None:
+            handoff = await takeover.rebuild_from_sessions(self._store, record)
+        if handoff is not None:
+            metrics.takeovers_total.labels(kind="failover").inc()
+            log.info(
+                "taking over meeting %s with %d participant(s) from a previous owner",
+                meeting_id,
+                len(handoff.participants),
+                extra={"event": "takeover", "meeting_id": meeting_id, "generation": claimed},
+            )
+        return handoff
 
     async def _roll_back(self, meeting_id: str, *, generation: int, cause: BaseException) -> None:
         log.warning(
@@ -299,15 +330,11 @@ class MeetingControllerService(internal_pb2_grpc.MeetingControllerServiceService
 
     # -- admin ---------------------------------------------------------------------------------
 
-    async def Drain(
-        self,
-        request: internal_pb2.DrainRequest,
-        context: grpc.aio.ServicerContext[object, object],
-    ) -> internal_pb2.DrainResponse:
-        """Stop accepting meetings (DRAINING) until the deadline; admin token required.
+    async def _authorize(self, context: grpc.aio.ServicerContext[object, object]) -> None:
+        """Admin calls need the fleet's admin token (``authorization: Bearer <token>``).
 
-        The token is compared in constant time; an MC without a configured admin token
-        refuses every Drain, since anyone who reaches its port could otherwise drain it.
+        Compared in constant time; an MC without a configured token refuses every admin call,
+        since anyone who reaches its port could otherwise drain it or push meetings onto it.
         """
         if self._admin_token is None:
             await context.abort(
@@ -319,6 +346,86 @@ class MeetingControllerService(internal_pb2_grpc.MeetingControllerServiceService
         scheme, _, token = presented.partition(" ") if isinstance(presented, str) else ("", "", "")
         if scheme != "Bearer" or Secret(token.encode()) != self._admin_token:
             await context.abort(grpc.StatusCode.UNAUTHENTICATED, "invalid admin token")
+
+    async def AcceptMigration(
+        self,
+        request: internal_pb2.AcceptMigrationRequest,
+        context: grpc.aio.ServicerContext[object, object],
+    ) -> internal_pb2.AcceptMigrationResponse:
+        """Take over a meeting a draining MC handed off (see the RPC's documentation)."""
+        await self._authorize(context)
+        meeting_id = request.meeting_id
+        problem = keys.id_problem(meeting_id)
+        if problem is not None:
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"meeting_id: {problem}")
+        async with self._locks[meeting_id]:
+            status = self._controller.get_status()
+            decision = decide(
+                phase=status.state,
+                already_hosted=await self._controller.meeting(meeting_id) is not None,
+                meetings=status.meetings + len(self._reserved),
+                participants=status.participants + sum(self._reserved.values()),
+                max_meetings=status.max_meetings,
+                max_participants=status.max_participants,
+                estimated_participants=request.participants,
+                store_healthy=self._store_healthy(),
+            )
+            if decision.verdict is Verdict.ALREADY_HOSTED:
+                return _migration_refused(
+                    internal_pb2.REJECTION_REASON_UNHEALTHY, "this MC already hosts the meeting"
+                )
+            if not decision.accepted:
+                return _migration_refused(_REJECTIONS[decision.verdict], decision.message)
+            with self._reservation(meeting_id, request.participants):
+                return await self._accept_migration(request)
+
+    async def _accept_migration(
+        self, request: internal_pb2.AcceptMigrationRequest
+    ) -> internal_pb2.AcceptMigrationResponse:
+        meeting_id = request.meeting_id
+        try:
+            held = await self._store.claim_meeting(
+                meeting_id, expected_generation=request.source_generation
+            )
+            record = await self._store.load_meeting(meeting_id)
+        except StaleGeneration as error:
+            return _migration_refused(internal_pb2.REJECTION_REASON_STALE_GENERATION, str(error))
+        except StoreError as error:
+            return _migration_refused(internal_pb2.REJECTION_REASON_UNHEALTHY, str(error))
+        handoff = takeover.handoff_from_record(record, claimed=held) if record is not None else None
+        if handoff is None:
+            return _migration_refused(
+                internal_pb2.REJECTION_REASON_UNHEALTHY,
+                f"no hand-off state of generation {request.source_generation} for meeting "
+                f"{meeting_id!r} (the meeting now holds generation {held})",
+            )
+        try:
+            await self._controller.create_meeting(meeting_id, generation=held, handoff=handoff)
+        except ActorError as error:
+            return _migration_refused(internal_pb2.REJECTION_REASON_UNHEALTHY, str(error))
+        metrics.takeovers_total.labels(kind="migration").inc()
+        log.info(
+            "took over meeting %s from %s with %d participant(s)",
+            meeting_id,
+            request.source_mc_id,
+            len(handoff.participants),
+            extra={"event": "migration_accepted", "meeting_id": meeting_id, "generation": held},
+        )
+        return internal_pb2.AcceptMigrationResponse(
+            accepted=True, generation=held, message="accepted"
+        )
+
+    async def Drain(
+        self,
+        request: internal_pb2.DrainRequest,
+        context: grpc.aio.ServicerContext[object, object],
+    ) -> internal_pb2.DrainResponse:
+        """Stop accepting meetings (DRAINING) until the deadline; admin token required.
+
+        The token is compared in constant time; an MC without a configured admin token
+        refuses every Drain, since anyone who reaches its port could otherwise drain it.
+        """
+        await self._authorize(context)
         if request.deadline_unix_ms <= 0:
             await context.abort(
                 grpc.StatusCode.INVALID_ARGUMENT, "deadline_unix_ms must be a positive unix time"
