@@ -18,7 +18,7 @@ def no_mc_variables(monkeypatch: pytest.MonkeyPatch) -> None:
             monkeypatch.delenv(name)
 
 
-@pytest.mark.parametrize("command", ["operator", "bench"])
+@pytest.mark.parametrize("command", ["bench"])
 def test_commands_of_later_releases_say_so_and_exit_2(
     command: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -95,3 +95,19 @@ def test_run_flags_are_documented_with_the_variable_they_override(
     ]:
         assert flag in out
         assert f"[{variable}]" in out
+
+
+def test_operator_hands_every_following_argument_to_the_operator(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from meeting_operator import cli as operator_cli
+
+    received: list[list[str]] = []
+
+    def fake_main(argv: list[str] | None = None) -> int:
+        received.append(list(argv or []))
+        return 5
+
+    monkeypatch.setattr(operator_cli, "main", fake_main)
+    assert cli.main(["operator", "--standalone", "-A"]) == 5
+    assert received == [["--standalone", "-A"]]
