@@ -12,6 +12,7 @@ from meeting_controller.client.meeting import MeetingClient
 from meeting_controller.protocol import internal_pb2, internal_pb2_grpc
 from meeting_controller.protocol import signaling_pb2 as sig
 from tests.e2e.conftest import ADMIN_TOKEN, Fleet
+from tests.support.waiting import eventually
 
 
 async def next_of(
@@ -69,3 +70,35 @@ async def test_sigterm_drains_within_the_drain_timeout(fleet: Fleet) -> None:
         assert "SIGTERM: draining before shutdown" in mc.stderr()
     finally:
         await hana.close()
+
+
+async def test_meetings_that_cannot_move_are_closed_at_the_deadline_and_reported(
+    fleet: Fleet,
+) -> None:
+    source = fleet.start_mc("mc-1")
+    hana = await fleet.participant("hana")
+    bob = await fleet.participant("bob", meeting_id=hana.ticket.meeting_id)
+    fleet.start_mc("mc-2", MC_MAX_PARTICIPANTS="1")  # no room for a meeting of two
+    channel = grpc.aio.insecure_channel(f"127.0.0.1:{source.ports['grpc']}")
+    try:
+        await internal_pb2_grpc.MeetingControllerServiceStub(channel).Drain(
+            internal_pb2.DrainRequest(deadline_unix_ms=int((time.time() + 3) * 1000), reason="t"),
+            metadata=(("authorization", "Bearer " + ADMIN_TOKEN.decode()),),
+        )
+        counted = 'mc_migrations_total{result="no_target"} 1.0'
+        await eventually(
+            lambda: counted in source.get("/metrics").body.decode(),
+            timeout=3,
+            what="the failed migration in the source's metrics",
+        )
+        ended = await next_of(hana, "meeting_ended")
+        assert ended.meeting_ended.reason == sig.MEETING_END_REASON_DRAIN_DEADLINE
+        assert "drain deadline" in ended.meeting_ended.message
+        assert await asyncio.to_thread(source.wait, timeout=15) == 0
+        assert "0 migrated, 1 closed at the deadline" in source.stderr()
+        [record] = [r for r in fleet.gc.fleet() if r["mc_id"] == "mc-1"]
+        assert record["last_drain"] == {"migrated": 0, "closed": 1, "ended": 0}
+    finally:
+        await hana.close()
+        await bob.close()
+        await channel.close(None)

@@ -268,6 +268,9 @@ def mc_view(
         "cpu_usage_percent": record.cpu_usage_percent,
         "memory_usage_percent": record.memory_usage_percent,
         "drain_deadline_unix_ms": record.drain_deadline_unix_ms,
+        "last_drain": None
+        if record.drain_report is None
+        else dict(zip(("migrated", "closed", "ended"), record.drain_report, strict=True)),
     }
 
 

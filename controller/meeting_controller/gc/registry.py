@@ -81,6 +81,8 @@ class McRecord:
     cpu_usage_percent: float | None = None
     memory_usage_percent: float | None = None
     drain_deadline_unix_ms: int | None = None
+    #: How the MC's last drain ended: (migrated, closed, ended) meetings, as it reported.
+    drain_report: tuple[int, int, int] | None = None
     declared_dead: bool = False
     """Set by :meth:`Registry.sweep` once it has reported this MC dead (with health
     ``UNHEALTHY``, which is what ``GET /v1/mcs`` then shows)."""
@@ -288,13 +290,22 @@ class Registry:
         )
         return True
 
-    def mark_drained(self, mc_id: str) -> bool:
-        """The MC finished its drain: it hosts nothing any more. ``False`` if unknown."""
+    def mark_drained(
+        self, mc_id: str, *, migrated: int = 0, closed: int = 0, ended: int = 0
+    ) -> bool:
+        """The MC finished its drain: it hosts nothing any more. ``False`` if unknown.
+
+        The counts are kept so that operators can see how the meetings left (live migrations
+        versus meetings closed at the deadline).
+        """
         record = self._records.get(mc_id)
         if record is None:
             return False
         self._records[mc_id] = dataclasses.replace(
-            record, state=_merge_state(record.state, McState.DRAINED), current_meetings=0
+            record,
+            state=_merge_state(record.state, McState.DRAINED),
+            current_meetings=0,
+            drain_report=(migrated, closed, ended),
         )
         return True
 

@@ -160,8 +160,14 @@ class GlobalControllerServicer(internal_pb2_grpc.GlobalControllerServiceServicer
         context: object,
     ) -> internal_pb2.NotificationAck:
         """The MC is done; meetings still recorded on it are re-homed by the sweeper."""
-        known = self._registry.mark_drained(request.mc_id)
-        log.info(
+        known = self._registry.mark_drained(
+            request.mc_id,
+            migrated=request.meetings_migrated,
+            closed=request.meetings_closed,
+            ended=request.meetings_ended,
+        )
+        log.log(
+            logging.WARNING if request.meetings_closed else logging.INFO,
             "MC %s drained: %d migrated, %d closed, %d ended%s",
             request.mc_id,
             request.meetings_migrated,
