@@ -201,7 +201,9 @@ class SignalingGateway:
             )
         try:
             if request.session_token:
-                return await self._resume(request, transport, meeting=meeting, now=now)
+                return await self._resume(
+                    request, transport, meeting=meeting, now=now, user_id=claims.user_id
+                )
             return await meeting.attach(
                 participant_id=session_tokens.new_participant_id(),
                 display_name=request.display_name or claims.display_name or claims.user_id,
@@ -223,6 +225,7 @@ class SignalingGateway:
         *,
         meeting: MeetingHandle,
         now: float,
+        user_id: str,
     ) -> JoinResult:
         secret = self._config.session_secret
         if secret is None:
@@ -248,6 +251,7 @@ class SignalingGateway:
             nonce=session.nonce,
             last_sequence=request.last_sequence_number,
             transport=transport,
+            user_id=user_id,
         )
 
 

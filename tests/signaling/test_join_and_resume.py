@@ -241,3 +241,32 @@ async def test_host_mute_from_a_non_host_is_refused_and_changes_nothing(stack: S
     )
     assert (await bob_t.next()).error.code == sig.ERROR_CODE_PERMISSION_DENIED
     assert host_t.drain() == []
+
+
+async def test_another_participants_session_token_is_refused_for_another_user(
+    stack: Stack,
+) -> None:
+    await stack.mc.create_meeting("m", generation=1)
+    bob_t, bob = await stack.join("m", "bob")
+    bob_t.client_hang_up()
+    # mallory got hold of bob's session token, but her join token names her
+    _, answer = await stack.connect(
+        sig.JoinRequest(
+            meeting_id="m",
+            join_token=stack.token("m", user="mallory"),
+            session_token=bob.session_token,
+            last_sequence_number=1,
+        )
+    )
+    assert answer.error.code == sig.ERROR_CODE_INVALID_SESSION_TOKEN
+    assert "another user" in answer.error.message
+    # bob himself can still resume: the attempt did not spend his token
+    _, mine = await stack.connect(
+        sig.JoinRequest(
+            meeting_id="m",
+            join_token=stack.token("m", user="bob"),
+            session_token=bob.session_token,
+            last_sequence_number=1,
+        )
+    )
+    assert mine.join_response.resumed

@@ -141,6 +141,8 @@ class Resume:
     last_sequence: int
     transport: conn.Transport
     reply: asyncio.Future[JoinResult]
+    #: The user the resuming client's join token names ("" when unknown, e.g. unit tests).
+    user_id: str = ""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -251,11 +253,12 @@ class MeetingHandle:
         nonce: str,
         last_sequence: int,
         transport: conn.Transport,
+        user_id: str = "",
     ) -> JoinResult:
         """Restore a session (its token already verified); raises JoinRefused."""
         reply: asyncio.Future[JoinResult] = asyncio.get_running_loop().create_future()
         await self._mailbox.send(
-            Resume(participant_id, session_id, nonce, last_sequence, transport, reply)
+            Resume(participant_id, session_id, nonce, last_sequence, transport, reply, user_id)
         )
         return await reply
 
@@ -515,6 +518,17 @@ class MeetingActor:
         record = self.roster.get(pid) if pid in self.roster else None
         if record is not None and record.session_id != message.session_id:
             record = None  # a token for an earlier session of the same participant id
+        if record is not None and message.user_id and record.user_id != message.user_id:
+            # A session token is bound to its participant: someone else's join token
+            # cannot resume it, even with the token in hand.
+            message.reply.set_exception(
+                JoinRefused(
+                    signaling_pb2.ERROR_CODE_INVALID_SESSION_TOKEN,
+                    "this session belongs to another user: join with your own session",
+                    rejoin_required=True,
+                )
+            )
+            return
         new_nonce = session_tokens.new_nonce()
         was_taken_over = record is not None and record.awaiting_resume
         try:
