@@ -186,6 +186,9 @@ class SignalingGateway:
                 public_key=self._config.join_token_key,
                 meeting_id=request.meeting_id,
                 now=now,
+                # A resume is authorised by its (fresh) session token; the join token then
+                # only says who resumes, so it may have run out during a long meeting.
+                check_expiry=not request.session_token,
             )
         except TokenError as error:
             raise _Refused(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Awaitable
 from typing import cast
 
@@ -151,3 +152,68 @@ async def test_sessions_and_host_mutes_are_stored_and_the_keys_go_with_the_meeti
     finally:
         await raw.aclose()
         await mc.shutdown()
+
+
+@pytest.mark.looptime
+async def test_a_participant_of_a_long_meeting_can_still_resume(looptime: float) -> None:
+    """Session tokens are refreshed while connected; the join token may have run out."""
+    loop = asyncio.get_running_loop()
+    key = Ed25519PrivateKey.generate()
+    clock = Clock()
+    start = loop.time()
+
+    def wall() -> float:
+        return clock.now + (loop.time() - start)
+
+    mc = controller.spawn_controller(
+        mc_id="mc",
+        region="r",
+        max_meetings=10,
+        max_participants=100,
+        services=MeetingServices(session_secret=SECRET, session_ttl_s=300, wall_clock=wall),
+    )
+    stack = Stack(
+        mc=mc,
+        gateway=SignalingGateway(
+            controller=mc,
+            config=GatewayConfig(
+                join_token_key=key.public_key(), session_secret=SECRET, wall_clock=wall
+            ),
+        ),
+        key=key,
+        clock=clock,
+        ended=[],
+    )
+    try:
+        await mc.create_meeting("m", generation=1)
+        join_token = stack.token("m", user="bob")  # valid for 600 s
+        bob_t, bob = await stack.join("m", "bob")
+        await asyncio.sleep(20 * 60 + 1)  # a long meeting
+        refreshes = [m for m in bob_t.drain() if m.WhichOneof("payload") == "session_refresh"]
+        assert len(refreshes) == 8  # every half TTL
+        newest = refreshes[-1]
+        assert newest.session_refresh.expiry_timestamp > int(wall() * 1000)
+        bob_t.client_hang_up()
+        await asyncio.sleep(1)
+
+        _, expired_first = await stack.connect(
+            sig.JoinRequest(
+                meeting_id="m",
+                join_token=join_token,
+                session_token=bob.session_token,  # issued at the join: long expired
+                last_sequence_number=newest.sequence_number,
+            )
+        )
+        assert expired_first.error.code == sig.ERROR_CODE_SESSION_EXPIRED
+        _, resumed = await stack.connect(
+            sig.JoinRequest(
+                meeting_id="m",
+                join_token=join_token,  # also expired by now: a resume does not need it fresh
+                session_token=newest.session_refresh.session_token,
+                last_sequence_number=newest.sequence_number,
+            )
+        )
+        assert resumed.join_response.resumed
+    finally:
+        await mc.shutdown()
+        await asyncio.gather(*stack.sessions)

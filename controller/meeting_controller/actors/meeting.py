@@ -173,6 +173,11 @@ class AbortHandoff:
 
 
 @dataclasses.dataclass(frozen=True)
+class RefreshSessions:
+    """Periodic: fresh session tokens for connected participants, session TTLs extended."""
+
+
+@dataclasses.dataclass(frozen=True)
 class GraceExpired:
     participant_id: str
     epoch: int
@@ -193,6 +198,7 @@ class ConnectionStopped:
 MeetingMessage = (
     Attach
     | End
+    | RefreshSessions
     | PrepareHandoff
     | CompleteHandoff
     | AbortHandoff
@@ -389,6 +395,7 @@ class MeetingActor:
     async def run(self) -> None:
         for pid in self._restored:  # taken over: each must resume within the grace period
             self._arm_grace_timer(pid, self.roster.get(pid).disconnect_epoch)
+        self._arm_refresh_timer()
         try:
             while (message := await self._mailbox.recv()) is not None:
                 await self.handle(message)
@@ -437,6 +444,8 @@ class MeetingActor:
             self._on_grace_expired(message)
         elif isinstance(message, End):
             self._on_end(message)
+        elif isinstance(message, RefreshSessions):
+            self._on_refresh_sessions()
         elif isinstance(message, ConnectionStopped):
             self._on_connection_stopped(message)
         elif isinstance(message, GetState):
@@ -697,6 +706,41 @@ class MeetingActor:
             return
         if len(self._stash) < MAX_HELD_MESSAGES:
             self._stash.append(message)
+
+    def _on_refresh_sessions(self) -> None:
+        """Keep sessions resumable however long the meeting lasts.
+
+        A session token expires ``session_ttl_s`` after it was issued, and a resume is the only
+        other thing that issues one; so connected participants get a fresh token (same nonce:
+        a refresh does not spend the previous token) every half TTL, and every session's Redis
+        key gets its TTL extended, so a crash failover still finds quiet participants.
+        """
+        deliveries: list[Delivery] = []
+        for record in self.roster.participants():
+            if not record.session_id:
+                continue
+            self._in_background(self._persist_session(record.participant_id))
+            if record.participant_id in self._connections and not record.awaiting_resume:
+                token, expiry_ms = self._issue_token(record.participant_id)
+                refresh = signaling_pb2.ServerMessage(
+                    session_refresh=signaling_pb2.SessionRefresh(
+                        session_token=token, expiry_timestamp=expiry_ms
+                    )
+                )
+                deliveries.append(self.roster.deliver(record.participant_id, refresh))
+        self._carry_out(deliveries)
+        self._arm_refresh_timer()
+
+    def _arm_refresh_timer(self) -> None:
+        if self._services.session_secret is None:
+            return
+
+        def fire() -> None:
+            with contextlib.suppress(ActorStopped):
+                self._mailbox.send_system(RefreshSessions())
+
+        loop = asyncio.get_running_loop()
+        self._timers.append(loop.call_later(self._services.session_ttl_s / 2, fire))
 
     def _on_end(self, message: End) -> None:
         if self.outcome.reason is not None:

@@ -201,6 +201,9 @@ class MeetingClient:
         kind = message.WhichOneof("payload")
         if kind == "join_response":
             return
+        if kind == "session_refresh":
+            self.session_token = message.session_refresh.session_token
+            return
         if kind == "pong" and message.pong.nonce >= KEEPALIVE_NONCES:
             return  # the client's own keepalive, not the application's business
         self._events.put_nowait(message)

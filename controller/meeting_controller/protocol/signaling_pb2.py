@@ -24,23 +24,23 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n+meeting_controller/protocol/signaling.proto\x12\x1emeetingcontroller.signaling.v1\"\xe3\x03\n\rClientMessage\x12;\n\x04join\x18\x01 \x01(\x0b\x32+.meetingcontroller.signaling.v1.JoinRequestH\x00\x12;\n\x04mute\x18\x02 \x01(\x0b\x32+.meetingcontroller.signaling.v1.MuteRequestH\x00\x12\x44\n\thost_mute\x18\x03 \x01(\x0b\x32/.meetingcontroller.signaling.v1.HostMuteRequestH\x00\x12G\n\x0eunmute_request\x18\x04 \x01(\x0b\x32-.meetingcontroller.signaling.v1.UnmuteRequestH\x00\x12I\n\x0funmute_decision\x18\x05 \x01(\x0b\x32..meetingcontroller.signaling.v1.UnmuteDecisionH\x00\x12=\n\x05leave\x18\x06 \x01(\x0b\x32,.meetingcontroller.signaling.v1.LeaveRequestH\x00\x12\x34\n\x04ping\x18\x07 \x01(\x0b\x32$.meetingcontroller.signaling.v1.PingH\x00\x42\t\n\x07payload\"\x80\x01\n\x0bJoinRequest\x12\x12\n\nmeeting_id\x18\x01 \x01(\t\x12\x12\n\njoin_token\x18\x02 \x01(\t\x12\x15\n\rsession_token\x18\x03 \x01(\t\x12\x1c\n\x14last_sequence_number\x18\x04 \x01(\x04\x12\x14\n\x0c\x64isplay_name\x18\x05 \x01(\t\"\x1c\n\x0bMuteRequest\x12\r\n\x05muted\x18\x01 \x01(\x08\"?\n\x0fHostMuteRequest\x12\x1d\n\x15target_participant_id\x18\x01 \x01(\t\x12\r\n\x05muted\x18\x02 \x01(\x08\"\x1f\n\rUnmuteRequest\x12\x0e\n\x06reason\x18\x01 \x01(\t\":\n\x0eUnmuteDecision\x12\x16\n\x0eparticipant_id\x18\x01 \x01(\t\x12\x10\n\x08\x61pproved\x18\x02 \x01(\x08\"\x0e\n\x0cLeaveRequest\"\x15\n\x04Ping\x12\r\n\x05nonce\x18\x01 \x01(\x04\"\xcd\x06\n\rServerMessage\x12\x17\n\x0fsequence_number\x18\x01 \x01(\x04\x12\x45\n\rjoin_response\x18\x02 \x01(\x0b\x32,.meetingcontroller.signaling.v1.JoinResponseH\x00\x12O\n\x12participant_joined\x18\x03 \x01(\x0b\x32\x31.meetingcontroller.signaling.v1.ParticipantJoinedH\x00\x12K\n\x10participant_left\x18\x04 \x01(\x0b\x32/.meetingcontroller.signaling.v1.ParticipantLeftH\x00\x12L\n\x0bmute_update\x18\x05 \x01(\x0b\x32\x35.meetingcontroller.signaling.v1.ParticipantMuteUpdateH\x00\x12K\n\x10unmute_requested\x18\x06 \x01(\x0b\x32/.meetingcontroller.signaling.v1.UnmuteRequestedH\x00\x12\x45\n\runmute_denied\x18\x07 \x01(\x0b\x32,.meetingcontroller.signaling.v1.UnmuteDeniedH\x00\x12Z\n\x12\x63onnection_changed\x18\x08 \x01(\x0b\x32<.meetingcontroller.signaling.v1.ParticipantConnectionChangedH\x00\x12@\n\x08redirect\x18\t \x01(\x0b\x32,.meetingcontroller.signaling.v1.RedirectToMcH\x00\x12\x36\n\x05\x65rror\x18\n \x01(\x0b\x32%.meetingcontroller.signaling.v1.ErrorH\x00\x12\x34\n\x04pong\x18\x0b \x01(\x0b\x32$.meetingcontroller.signaling.v1.PongH\x00\x12\x45\n\rmeeting_ended\x18\x0c \x01(\x0b\x32,.meetingcontroller.signaling.v1.MeetingEndedH\x00\x42\t\n\x07payload\"9\n\tMuteState\x12\x15\n\ris_self_muted\x18\x01 \x01(\x08\x12\x15\n\ris_host_muted\x18\x02 \x01(\x08\"\xbb\x01\n\x0bParticipant\x12\x16\n\x0eparticipant_id\x18\x01 \x01(\t\x12\x14\n\x0c\x64isplay_name\x18\x02 \x01(\t\x12\x32\n\x04role\x18\x03 \x01(\x0e\x32$.meetingcontroller.signaling.v1.Role\x12\x37\n\x04mute\x18\x04 \x01(\x0b\x32).meetingcontroller.signaling.v1.MuteState\x12\x11\n\tconnected\x18\x05 \x01(\x08\"\xb2\x02\n\x0cJoinResponse\x12\x16\n\x0eparticipant_id\x18\x01 \x01(\t\x12\x15\n\rsession_token\x18\x02 \x01(\t\x12\x18\n\x10\x65xpiry_timestamp\x18\x03 \x01(\x03\x12;\n\x06roster\x18\x04 \x03(\x0b\x32+.meetingcontroller.signaling.v1.Participant\x12\x43\n\rrecovery_data\x18\x05 \x01(\x0b\x32,.meetingcontroller.signaling.v1.RecoveryData\x12\x12\n\nmeeting_id\x18\x06 \x01(\t\x12\x32\n\x04role\x18\x07 \x01(\x0e\x32$.meetingcontroller.signaling.v1.Role\x12\x0f\n\x07resumed\x18\x08 \x01(\x08\"T\n\x0cRecoveryData\x12\x44\n\rmissed_events\x18\x01 \x03(\x0b\x32-.meetingcontroller.signaling.v1.ServerMessage\"U\n\x11ParticipantJoined\x12@\n\x0bparticipant\x18\x01 \x01(\x0b\x32+.meetingcontroller.signaling.v1.Participant\"f\n\x0fParticipantLeft\x12\x16\n\x0eparticipant_id\x18\x01 \x01(\t\x12;\n\x06reason\x18\x02 \x01(\x0e\x32+.meetingcontroller.signaling.v1.LeaveReason\"q\n\x15ParticipantMuteUpdate\x12\x16\n\x0eparticipant_id\x18\x01 \x01(\t\x12\x15\n\ris_self_muted\x18\x02 \x01(\x08\x12\x15\n\ris_host_muted\x18\x03 \x01(\x08\x12\x12\n\nchanged_by\x18\x04 \x01(\t\"9\n\x0fUnmuteRequested\x12\x16\n\x0eparticipant_id\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\"9\n\x0cUnmuteDenied\x12\x16\n\x0eparticipant_id\x18\x01 \x01(\t\x12\x11\n\tdenied_by\x18\x02 \x01(\t\"I\n\x1cParticipantConnectionChanged\x12\x16\n\x0eparticipant_id\x18\x01 \x01(\t\x12\x11\n\tconnected\x18\x02 \x01(\x08\"w\n\x0cRedirectToMc\x12\x13\n\x0bmc_endpoint\x18\x01 \x01(\t\x12\x12\n\nmeeting_id\x18\x02 \x01(\t\x12>\n\x06reason\x18\x03 \x01(\x0e\x32..meetingcontroller.signaling.v1.RedirectReason\"u\n\x0cMeetingEnded\x12\x12\n\nmeeting_id\x18\x01 \x01(\t\x12@\n\x06reason\x18\x02 \x01(\x0e\x32\x30.meetingcontroller.signaling.v1.MeetingEndReason\x12\x0f\n\x07message\x18\x03 \x01(\t\"y\n\x05\x45rror\x12\x37\n\x04\x63ode\x18\x01 \x01(\x0e\x32).meetingcontroller.signaling.v1.ErrorCode\x12\x0f\n\x07message\x18\x02 \x01(\t\x12\x17\n\x0frejoin_required\x18\x03 \x01(\x08\x12\r\n\x05\x66\x61tal\x18\x04 \x01(\x08\"\x15\n\x04Pong\x12\r\n\x05nonce\x18\x01 \x01(\x04*A\n\x04Role\x12\x14\n\x10ROLE_UNSPECIFIED\x10\x00\x12\x14\n\x10ROLE_PARTICIPANT\x10\x01\x12\r\n\tROLE_HOST\x10\x02*\xb4\x01\n\x0bLeaveReason\x12\x1c\n\x18LEAVE_REASON_UNSPECIFIED\x10\x00\x12\x15\n\x11LEAVE_REASON_LEFT\x10\x01\x12\x18\n\x14LEAVE_REASON_TIMEOUT\x10\x02\x12\x1e\n\x1aLEAVE_REASON_MEETING_ENDED\x10\x03\x12\x1c\n\x18LEAVE_REASON_MC_SHUTDOWN\x10\x04\x12\x18\n\x14LEAVE_REASON_REMOVED\x10\x05*n\n\x0eRedirectReason\x12\x1f\n\x1bREDIRECT_REASON_UNSPECIFIED\x10\x00\x12\x1d\n\x19REDIRECT_REASON_MIGRATION\x10\x01\x12\x1c\n\x18REDIRECT_REASON_FAILOVER\x10\x02*\xaf\x01\n\x10MeetingEndReason\x12\"\n\x1eMEETING_END_REASON_UNSPECIFIED\x10\x00\x12,\n(MEETING_END_REASON_LAST_PARTICIPANT_LEFT\x10\x01\x12\"\n\x1eMEETING_END_REASON_MC_SHUTDOWN\x10\x02\x12%\n!MEETING_END_REASON_DRAIN_DEADLINE\x10\x03*\xa6\x05\n\tErrorCode\x12\x1a\n\x16\x45RROR_CODE_UNSPECIFIED\x10\x00\x12\x1e\n\x1a\x45RROR_CODE_FRAME_TOO_LARGE\x10\x01\x12 \n\x1c\x45RROR_CODE_MALFORMED_MESSAGE\x10\x02\x12\x19\n\x15\x45RROR_CODE_NOT_JOINED\x10\x03\x12\x1d\n\x19\x45RROR_CODE_ALREADY_JOINED\x10\x04\x12!\n\x1d\x45RROR_CODE_INVALID_JOIN_TOKEN\x10\x05\x12!\n\x1d\x45RROR_CODE_JOIN_TOKEN_EXPIRED\x10\x06\x12\x1f\n\x1b\x45RROR_CODE_MEETING_MISMATCH\x10\x07\x12 \n\x1c\x45RROR_CODE_MEETING_NOT_FOUND\x10\x08\x12$\n ERROR_CODE_INVALID_SESSION_TOKEN\x10\t\x12\x1e\n\x1a\x45RROR_CODE_SESSION_EXPIRED\x10\n\x12#\n\x1f\x45RROR_CODE_SESSION_TOKEN_REUSED\x10\x0b\x12\x1d\n\x19\x45RROR_CODE_SEQUENCE_AHEAD\x10\x0c\x12\x1e\n\x1a\x45RROR_CODE_REJOIN_REQUIRED\x10\r\x12 \n\x1c\x45RROR_CODE_PERMISSION_DENIED\x10\x0e\x12\x19\n\x15\x45RROR_CODE_HOST_MUTED\x10\x0f\x12\"\n\x1e\x45RROR_CODE_UNKNOWN_PARTICIPANT\x10\x10\x12\x1b\n\x17\x45RROR_CODE_RATE_LIMITED\x10\x11\x12\x1b\n\x17\x45RROR_CODE_MEETING_FULL\x10\x12\x12\x1a\n\x16\x45RROR_CODE_MC_DRAINING\x10\x13\x12\x17\n\x13\x45RROR_CODE_INTERNAL\x10\x14\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n+meeting_controller/protocol/signaling.proto\x12\x1emeetingcontroller.signaling.v1\"\xe3\x03\n\rClientMessage\x12;\n\x04join\x18\x01 \x01(\x0b\x32+.meetingcontroller.signaling.v1.JoinRequestH\x00\x12;\n\x04mute\x18\x02 \x01(\x0b\x32+.meetingcontroller.signaling.v1.MuteRequestH\x00\x12\x44\n\thost_mute\x18\x03 \x01(\x0b\x32/.meetingcontroller.signaling.v1.HostMuteRequestH\x00\x12G\n\x0eunmute_request\x18\x04 \x01(\x0b\x32-.meetingcontroller.signaling.v1.UnmuteRequestH\x00\x12I\n\x0funmute_decision\x18\x05 \x01(\x0b\x32..meetingcontroller.signaling.v1.UnmuteDecisionH\x00\x12=\n\x05leave\x18\x06 \x01(\x0b\x32,.meetingcontroller.signaling.v1.LeaveRequestH\x00\x12\x34\n\x04ping\x18\x07 \x01(\x0b\x32$.meetingcontroller.signaling.v1.PingH\x00\x42\t\n\x07payload\"\x80\x01\n\x0bJoinRequest\x12\x12\n\nmeeting_id\x18\x01 \x01(\t\x12\x12\n\njoin_token\x18\x02 \x01(\t\x12\x15\n\rsession_token\x18\x03 \x01(\t\x12\x1c\n\x14last_sequence_number\x18\x04 \x01(\x04\x12\x14\n\x0c\x64isplay_name\x18\x05 \x01(\t\"\x1c\n\x0bMuteRequest\x12\r\n\x05muted\x18\x01 \x01(\x08\"?\n\x0fHostMuteRequest\x12\x1d\n\x15target_participant_id\x18\x01 \x01(\t\x12\r\n\x05muted\x18\x02 \x01(\x08\"\x1f\n\rUnmuteRequest\x12\x0e\n\x06reason\x18\x01 \x01(\t\":\n\x0eUnmuteDecision\x12\x16\n\x0eparticipant_id\x18\x01 \x01(\t\x12\x10\n\x08\x61pproved\x18\x02 \x01(\x08\"\x0e\n\x0cLeaveRequest\"\x15\n\x04Ping\x12\r\n\x05nonce\x18\x01 \x01(\x04\"\x98\x07\n\rServerMessage\x12\x17\n\x0fsequence_number\x18\x01 \x01(\x04\x12\x45\n\rjoin_response\x18\x02 \x01(\x0b\x32,.meetingcontroller.signaling.v1.JoinResponseH\x00\x12O\n\x12participant_joined\x18\x03 \x01(\x0b\x32\x31.meetingcontroller.signaling.v1.ParticipantJoinedH\x00\x12K\n\x10participant_left\x18\x04 \x01(\x0b\x32/.meetingcontroller.signaling.v1.ParticipantLeftH\x00\x12L\n\x0bmute_update\x18\x05 \x01(\x0b\x32\x35.meetingcontroller.signaling.v1.ParticipantMuteUpdateH\x00\x12K\n\x10unmute_requested\x18\x06 \x01(\x0b\x32/.meetingcontroller.signaling.v1.UnmuteRequestedH\x00\x12\x45\n\runmute_denied\x18\x07 \x01(\x0b\x32,.meetingcontroller.signaling.v1.UnmuteDeniedH\x00\x12Z\n\x12\x63onnection_changed\x18\x08 \x01(\x0b\x32<.meetingcontroller.signaling.v1.ParticipantConnectionChangedH\x00\x12@\n\x08redirect\x18\t \x01(\x0b\x32,.meetingcontroller.signaling.v1.RedirectToMcH\x00\x12\x36\n\x05\x65rror\x18\n \x01(\x0b\x32%.meetingcontroller.signaling.v1.ErrorH\x00\x12\x34\n\x04pong\x18\x0b \x01(\x0b\x32$.meetingcontroller.signaling.v1.PongH\x00\x12\x45\n\rmeeting_ended\x18\x0c \x01(\x0b\x32,.meetingcontroller.signaling.v1.MeetingEndedH\x00\x12I\n\x0fsession_refresh\x18\r \x01(\x0b\x32..meetingcontroller.signaling.v1.SessionRefreshH\x00\x42\t\n\x07payload\"A\n\x0eSessionRefresh\x12\x15\n\rsession_token\x18\x01 \x01(\t\x12\x18\n\x10\x65xpiry_timestamp\x18\x02 \x01(\x03\"9\n\tMuteState\x12\x15\n\ris_self_muted\x18\x01 \x01(\x08\x12\x15\n\ris_host_muted\x18\x02 \x01(\x08\"\xbb\x01\n\x0bParticipant\x12\x16\n\x0eparticipant_id\x18\x01 \x01(\t\x12\x14\n\x0c\x64isplay_name\x18\x02 \x01(\t\x12\x32\n\x04role\x18\x03 \x01(\x0e\x32$.meetingcontroller.signaling.v1.Role\x12\x37\n\x04mute\x18\x04 \x01(\x0b\x32).meetingcontroller.signaling.v1.MuteState\x12\x11\n\tconnected\x18\x05 \x01(\x08\"\xb2\x02\n\x0cJoinResponse\x12\x16\n\x0eparticipant_id\x18\x01 \x01(\t\x12\x15\n\rsession_token\x18\x02 \x01(\t\x12\x18\n\x10\x65xpiry_timestamp\x18\x03 \x01(\x03\x12;\n\x06roster\x18\x04 \x03(\x0b\x32+.meetingcontroller.signaling.v1.Participant\x12\x43\n\rrecovery_data\x18\x05 \x01(\x0b\x32,.meetingcontroller.signaling.v1.RecoveryData\x12\x12\n\nmeeting_id\x18\x06 \x01(\t\x12\x32\n\x04role\x18\x07 \x01(\x0e\x32$.meetingcontroller.signaling.v1.Role\x12\x0f\n\x07resumed\x18\x08 \x01(\x08\"T\n\x0cRecoveryData\x12\x44\n\rmissed_events\x18\x01 \x03(\x0b\x32-.meetingcontroller.signaling.v1.ServerMessage\"U\n\x11ParticipantJoined\x12@\n\x0bparticipant\x18\x01 \x01(\x0b\x32+.meetingcontroller.signaling.v1.Participant\"f\n\x0fParticipantLeft\x12\x16\n\x0eparticipant_id\x18\x01 \x01(\t\x12;\n\x06reason\x18\x02 \x01(\x0e\x32+.meetingcontroller.signaling.v1.LeaveReason\"q\n\x15ParticipantMuteUpdate\x12\x16\n\x0eparticipant_id\x18\x01 \x01(\t\x12\x15\n\ris_self_muted\x18\x02 \x01(\x08\x12\x15\n\ris_host_muted\x18\x03 \x01(\x08\x12\x12\n\nchanged_by\x18\x04 \x01(\t\"9\n\x0fUnmuteRequested\x12\x16\n\x0eparticipant_id\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\"9\n\x0cUnmuteDenied\x12\x16\n\x0eparticipant_id\x18\x01 \x01(\t\x12\x11\n\tdenied_by\x18\x02 \x01(\t\"I\n\x1cParticipantConnectionChanged\x12\x16\n\x0eparticipant_id\x18\x01 \x01(\t\x12\x11\n\tconnected\x18\x02 \x01(\x08\"w\n\x0cRedirectToMc\x12\x13\n\x0bmc_endpoint\x18\x01 \x01(\t\x12\x12\n\nmeeting_id\x18\x02 \x01(\t\x12>\n\x06reason\x18\x03 \x01(\x0e\x32..meetingcontroller.signaling.v1.RedirectReason\"u\n\x0cMeetingEnded\x12\x12\n\nmeeting_id\x18\x01 \x01(\t\x12@\n\x06reason\x18\x02 \x01(\x0e\x32\x30.meetingcontroller.signaling.v1.MeetingEndReason\x12\x0f\n\x07message\x18\x03 \x01(\t\"y\n\x05\x45rror\x12\x37\n\x04\x63ode\x18\x01 \x01(\x0e\x32).meetingcontroller.signaling.v1.ErrorCode\x12\x0f\n\x07message\x18\x02 \x01(\t\x12\x17\n\x0frejoin_required\x18\x03 \x01(\x08\x12\r\n\x05\x66\x61tal\x18\x04 \x01(\x08\"\x15\n\x04Pong\x12\r\n\x05nonce\x18\x01 \x01(\x04*A\n\x04Role\x12\x14\n\x10ROLE_UNSPECIFIED\x10\x00\x12\x14\n\x10ROLE_PARTICIPANT\x10\x01\x12\r\n\tROLE_HOST\x10\x02*\xb4\x01\n\x0bLeaveReason\x12\x1c\n\x18LEAVE_REASON_UNSPECIFIED\x10\x00\x12\x15\n\x11LEAVE_REASON_LEFT\x10\x01\x12\x18\n\x14LEAVE_REASON_TIMEOUT\x10\x02\x12\x1e\n\x1aLEAVE_REASON_MEETING_ENDED\x10\x03\x12\x1c\n\x18LEAVE_REASON_MC_SHUTDOWN\x10\x04\x12\x18\n\x14LEAVE_REASON_REMOVED\x10\x05*n\n\x0eRedirectReason\x12\x1f\n\x1bREDIRECT_REASON_UNSPECIFIED\x10\x00\x12\x1d\n\x19REDIRECT_REASON_MIGRATION\x10\x01\x12\x1c\n\x18REDIRECT_REASON_FAILOVER\x10\x02*\xaf\x01\n\x10MeetingEndReason\x12\"\n\x1eMEETING_END_REASON_UNSPECIFIED\x10\x00\x12,\n(MEETING_END_REASON_LAST_PARTICIPANT_LEFT\x10\x01\x12\"\n\x1eMEETING_END_REASON_MC_SHUTDOWN\x10\x02\x12%\n!MEETING_END_REASON_DRAIN_DEADLINE\x10\x03*\xa6\x05\n\tErrorCode\x12\x1a\n\x16\x45RROR_CODE_UNSPECIFIED\x10\x00\x12\x1e\n\x1a\x45RROR_CODE_FRAME_TOO_LARGE\x10\x01\x12 \n\x1c\x45RROR_CODE_MALFORMED_MESSAGE\x10\x02\x12\x19\n\x15\x45RROR_CODE_NOT_JOINED\x10\x03\x12\x1d\n\x19\x45RROR_CODE_ALREADY_JOINED\x10\x04\x12!\n\x1d\x45RROR_CODE_INVALID_JOIN_TOKEN\x10\x05\x12!\n\x1d\x45RROR_CODE_JOIN_TOKEN_EXPIRED\x10\x06\x12\x1f\n\x1b\x45RROR_CODE_MEETING_MISMATCH\x10\x07\x12 \n\x1c\x45RROR_CODE_MEETING_NOT_FOUND\x10\x08\x12$\n ERROR_CODE_INVALID_SESSION_TOKEN\x10\t\x12\x1e\n\x1a\x45RROR_CODE_SESSION_EXPIRED\x10\n\x12#\n\x1f\x45RROR_CODE_SESSION_TOKEN_REUSED\x10\x0b\x12\x1d\n\x19\x45RROR_CODE_SEQUENCE_AHEAD\x10\x0c\x12\x1e\n\x1a\x45RROR_CODE_REJOIN_REQUIRED\x10\r\x12 \n\x1c\x45RROR_CODE_PERMISSION_DENIED\x10\x0e\x12\x19\n\x15\x45RROR_CODE_HOST_MUTED\x10\x0f\x12\"\n\x1e\x45RROR_CODE_UNKNOWN_PARTICIPANT\x10\x10\x12\x1b\n\x17\x45RROR_CODE_RATE_LIMITED\x10\x11\x12\x1b\n\x17\x45RROR_CODE_MEETING_FULL\x10\x12\x12\x1a\n\x16\x45RROR_CODE_MC_DRAINING\x10\x13\x12\x17\n\x13\x45RROR_CODE_INTERNAL\x10\x14\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'meeting_controller.protocol.signaling_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_ROLE']._serialized_start=3300
-  _globals['_ROLE']._serialized_end=3365
-  _globals['_LEAVEREASON']._serialized_start=3368
-  _globals['_LEAVEREASON']._serialized_end=3548
-  _globals['_REDIRECTREASON']._serialized_start=3550
-  _globals['_REDIRECTREASON']._serialized_end=3660
-  _globals['_MEETINGENDREASON']._serialized_start=3663
-  _globals['_MEETINGENDREASON']._serialized_end=3838
-  _globals['_ERRORCODE']._serialized_start=3841
-  _globals['_ERRORCODE']._serialized_end=4519
+  _globals['_ROLE']._serialized_start=3442
+  _globals['_ROLE']._serialized_end=3507
+  _globals['_LEAVEREASON']._serialized_start=3510
+  _globals['_LEAVEREASON']._serialized_end=3690
+  _globals['_REDIRECTREASON']._serialized_start=3692
+  _globals['_REDIRECTREASON']._serialized_end=3802
+  _globals['_MEETINGENDREASON']._serialized_start=3805
+  _globals['_MEETINGENDREASON']._serialized_end=3980
+  _globals['_ERRORCODE']._serialized_start=3983
+  _globals['_ERRORCODE']._serialized_end=4661
   _globals['_CLIENTMESSAGE']._serialized_start=80
   _globals['_CLIENTMESSAGE']._serialized_end=563
   _globals['_JOINREQUEST']._serialized_start=566
@@ -58,33 +58,35 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_PING']._serialized_start=900
   _globals['_PING']._serialized_end=921
   _globals['_SERVERMESSAGE']._serialized_start=924
-  _globals['_SERVERMESSAGE']._serialized_end=1769
-  _globals['_MUTESTATE']._serialized_start=1771
-  _globals['_MUTESTATE']._serialized_end=1828
-  _globals['_PARTICIPANT']._serialized_start=1831
-  _globals['_PARTICIPANT']._serialized_end=2018
-  _globals['_JOINRESPONSE']._serialized_start=2021
-  _globals['_JOINRESPONSE']._serialized_end=2327
-  _globals['_RECOVERYDATA']._serialized_start=2329
-  _globals['_RECOVERYDATA']._serialized_end=2413
-  _globals['_PARTICIPANTJOINED']._serialized_start=2415
-  _globals['_PARTICIPANTJOINED']._serialized_end=2500
-  _globals['_PARTICIPANTLEFT']._serialized_start=2502
-  _globals['_PARTICIPANTLEFT']._serialized_end=2604
-  _globals['_PARTICIPANTMUTEUPDATE']._serialized_start=2606
-  _globals['_PARTICIPANTMUTEUPDATE']._serialized_end=2719
-  _globals['_UNMUTEREQUESTED']._serialized_start=2721
-  _globals['_UNMUTEREQUESTED']._serialized_end=2778
-  _globals['_UNMUTEDENIED']._serialized_start=2780
-  _globals['_UNMUTEDENIED']._serialized_end=2837
-  _globals['_PARTICIPANTCONNECTIONCHANGED']._serialized_start=2839
-  _globals['_PARTICIPANTCONNECTIONCHANGED']._serialized_end=2912
-  _globals['_REDIRECTTOMC']._serialized_start=2914
-  _globals['_REDIRECTTOMC']._serialized_end=3033
-  _globals['_MEETINGENDED']._serialized_start=3035
-  _globals['_MEETINGENDED']._serialized_end=3152
-  _globals['_ERROR']._serialized_start=3154
-  _globals['_ERROR']._serialized_end=3275
-  _globals['_PONG']._serialized_start=3277
-  _globals['_PONG']._serialized_end=3298
+  _globals['_SERVERMESSAGE']._serialized_end=1844
+  _globals['_SESSIONREFRESH']._serialized_start=1846
+  _globals['_SESSIONREFRESH']._serialized_end=1911
+  _globals['_MUTESTATE']._serialized_start=1913
+  _globals['_MUTESTATE']._serialized_end=1970
+  _globals['_PARTICIPANT']._serialized_start=1973
+  _globals['_PARTICIPANT']._serialized_end=2160
+  _globals['_JOINRESPONSE']._serialized_start=2163
+  _globals['_JOINRESPONSE']._serialized_end=2469
+  _globals['_RECOVERYDATA']._serialized_start=2471
+  _globals['_RECOVERYDATA']._serialized_end=2555
+  _globals['_PARTICIPANTJOINED']._serialized_start=2557
+  _globals['_PARTICIPANTJOINED']._serialized_end=2642
+  _globals['_PARTICIPANTLEFT']._serialized_start=2644
+  _globals['_PARTICIPANTLEFT']._serialized_end=2746
+  _globals['_PARTICIPANTMUTEUPDATE']._serialized_start=2748
+  _globals['_PARTICIPANTMUTEUPDATE']._serialized_end=2861
+  _globals['_UNMUTEREQUESTED']._serialized_start=2863
+  _globals['_UNMUTEREQUESTED']._serialized_end=2920
+  _globals['_UNMUTEDENIED']._serialized_start=2922
+  _globals['_UNMUTEDENIED']._serialized_end=2979
+  _globals['_PARTICIPANTCONNECTIONCHANGED']._serialized_start=2981
+  _globals['_PARTICIPANTCONNECTIONCHANGED']._serialized_end=3054
+  _globals['_REDIRECTTOMC']._serialized_start=3056
+  _globals['_REDIRECTTOMC']._serialized_end=3175
+  _globals['_MEETINGENDED']._serialized_start=3177
+  _globals['_MEETINGENDED']._serialized_end=3294
+  _globals['_ERROR']._serialized_start=3296
+  _globals['_ERROR']._serialized_end=3417
+  _globals['_PONG']._serialized_start=3419
+  _globals['_PONG']._serialized_end=3440
 # @@protoc_insertion_point(module_scope)

@@ -410,6 +410,7 @@ class ServerMessage(_message.Message):
     ERROR_FIELD_NUMBER: _builtins.int
     PONG_FIELD_NUMBER: _builtins.int
     MEETING_ENDED_FIELD_NUMBER: _builtins.int
+    SESSION_REFRESH_FIELD_NUMBER: _builtins.int
     sequence_number: _builtins.int
     """Per-participant, strictly increasing; 0 only before a session exists."""
     @_builtins.property
@@ -434,6 +435,8 @@ class ServerMessage(_message.Message):
     def pong(self) -> Global___Pong: ...
     @_builtins.property
     def meeting_ended(self) -> Global___MeetingEnded: ...
+    @_builtins.property
+    def session_refresh(self) -> Global___SessionRefresh: ...
     def __init__(
         self,
         *,
@@ -449,16 +452,46 @@ class ServerMessage(_message.Message):
         error: Global___Error | None = ...,
         pong: Global___Pong | None = ...,
         meeting_ended: Global___MeetingEnded | None = ...,
+        session_refresh: Global___SessionRefresh | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["connection_changed", b"connection_changed", "error", b"error", "join_response", b"join_response", "meeting_ended", b"meeting_ended", "mute_update", b"mute_update", "participant_joined", b"participant_joined", "participant_left", b"participant_left", "payload", b"payload", "pong", b"pong", "redirect", b"redirect", "unmute_denied", b"unmute_denied", "unmute_requested", b"unmute_requested"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["connection_changed", b"connection_changed", "error", b"error", "join_response", b"join_response", "meeting_ended", b"meeting_ended", "mute_update", b"mute_update", "participant_joined", b"participant_joined", "participant_left", b"participant_left", "payload", b"payload", "pong", b"pong", "redirect", b"redirect", "session_refresh", b"session_refresh", "unmute_denied", b"unmute_denied", "unmute_requested", b"unmute_requested"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["connection_changed", b"connection_changed", "error", b"error", "join_response", b"join_response", "meeting_ended", b"meeting_ended", "mute_update", b"mute_update", "participant_joined", b"participant_joined", "participant_left", b"participant_left", "payload", b"payload", "pong", b"pong", "redirect", b"redirect", "sequence_number", b"sequence_number", "unmute_denied", b"unmute_denied", "unmute_requested", b"unmute_requested"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["connection_changed", b"connection_changed", "error", b"error", "join_response", b"join_response", "meeting_ended", b"meeting_ended", "mute_update", b"mute_update", "participant_joined", b"participant_joined", "participant_left", b"participant_left", "payload", b"payload", "pong", b"pong", "redirect", b"redirect", "sequence_number", b"sequence_number", "session_refresh", b"session_refresh", "unmute_denied", b"unmute_denied", "unmute_requested", b"unmute_requested"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    _WhichOneofReturnType_payload: _TypeAlias = _typing.Literal["join_response", "participant_joined", "participant_left", "mute_update", "unmute_requested", "unmute_denied", "connection_changed", "redirect", "error", "pong", "meeting_ended"]  # noqa: Y015
+    _WhichOneofReturnType_payload: _TypeAlias = _typing.Literal["join_response", "participant_joined", "participant_left", "mute_update", "unmute_requested", "unmute_denied", "connection_changed", "redirect", "error", "pong", "meeting_ended", "session_refresh"]  # noqa: Y015
     _WhichOneofArgType_payload: _TypeAlias = _typing.Literal["payload", b"payload"]  # noqa: Y015
     def WhichOneof(self, oneof_group: _WhichOneofArgType_payload) -> _WhichOneofReturnType_payload | None: ...
 
 Global___ServerMessage: _TypeAlias = ServerMessage  # noqa: Y015
+
+@_typing.final
+class SessionRefresh(_message.Message):
+    """A fresh session token for the same session (sent well before the previous one expires):
+    keep the newest one for the next resume. Unlike a resume, a refresh does not spend the
+    previous token, so a client that missed this message can still resume with the older one
+    until it expires.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SESSION_TOKEN_FIELD_NUMBER: _builtins.int
+    EXPIRY_TIMESTAMP_FIELD_NUMBER: _builtins.int
+    session_token: _builtins.str
+    expiry_timestamp: _builtins.int
+    """Unix time in milliseconds after which session_token is no longer accepted."""
+    def __init__(
+        self,
+        *,
+        session_token: _builtins.str = ...,
+        expiry_timestamp: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["expiry_timestamp", b"expiry_timestamp", "session_token", b"session_token"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SessionRefresh: _TypeAlias = SessionRefresh  # noqa: Y015
 
 @_typing.final
 class MuteState(_message.Message):

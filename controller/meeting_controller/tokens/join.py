@@ -129,8 +129,14 @@ def verify_join_token(
     now: float,
     issuer: str = JOIN_TOKEN_ISSUER,
     audience: str = JOIN_TOKEN_AUDIENCE,
+    check_expiry: bool = True,
 ) -> JoinClaims:
     """Verify ``token`` for a join to ``meeting_id`` at time ``now`` (Unix seconds).
+
+    ``check_expiry=False`` is for resumes: there the session token is the credential that
+    must be fresh, and the join token only proves who resumes (its signature, meeting and
+    user are still checked), so a participant in a long meeting can reconnect after its join
+    token ran out.
 
     Checks, in this order: size and shape, algorithm (pinned to EdDSA), signature, required
     claims, issuer, audience, claim types, ``iat`` not in the future beyond the allowed clock
@@ -197,7 +203,7 @@ def verify_join_token(
             INVALID,
             f"the join token was issued in the future (iat {issued_at}, now {math.floor(now)})",
         )
-    if now >= expires_at:
+    if check_expiry and now >= expires_at:
         raise errors.TokenError(
             EXPIRED, f"the join token expired at {expires_at} (now {math.floor(now)})"
         )
