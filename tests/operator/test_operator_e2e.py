@@ -98,7 +98,8 @@ def _cr(*, gc: ThreadedGc, redis_url: str, ports: dict[str, int]) -> dict[str, A
             "redis": {"url": redis_url},
             "joinTokenPublicKeySecretRef": {"name": "gc-key", "key": "public.pem"},
             # One meeting per MC: the two meetings land on different MCs, and a draining MC
-            # finds no room to migrate its meeting to, so it keeps it until the deadline.
+            # rarely finds room to migrate its meeting to (the live-migration scenario is
+            # tests/operator/test_operator_migration_e2e.py).
             "capacity": {"maxMeetings": 1},
             "heartbeat": {"fastIntervalMs": 500},
             "drain": {"timeoutSeconds": DRAIN_S},
@@ -244,8 +245,9 @@ async def test_operator_runs_a_drain_aware_fleet(tmp_path: Path, redis_url: str)
                     record.exited_before_deletion is not None
                     or record.deletion_at >= record.drain.deadline
                 ), "a pod hosting a meeting was deleted before its drain ended"
-                # No MC had room for its meeting: it was kept until the deadline.
-                assert record.deletion_at >= record.drain.deadline - 0.5
+                # Whether its meeting moved live (to the third MC, if that one was not yet
+                # draining when the GC was asked) or waited for the deadline, the pod went only
+                # after its MC had exited drained or its deadline had passed (asserted above).
 
                 # -- 3. scale to 2, roll out a new image, restart the operator mid-drain -------
                 await api.call("PATCH", f"{CR_PATH}/{CR}", {"spec": {"replicas": 2}})
