@@ -15,13 +15,14 @@ PYTHON312 ?= $(shell for p in python3.12 $$HOME/.pyenv/versions/3.12*/bin/python
 	$$p -c 'import sys; assert sys.version_info[:2] == (3, 12)' >/dev/null 2>&1 && { echo $$p; break; }; done)
 HELM_VENV ?= .venv-helm
 
-.PHONY: help venv helm-venv test lint unit proto demo clean
+.PHONY: help venv helm-venv test lint unit proto demo bench clean
 
 help:
 	@echo "make demo   - run the Meeting Controller on embedded defaults"
 	@echo "make test   - create .venv, install everything, lint and run the whole suite"
 	@echo "make lint   - ruff and mypy"
 	@echo "make proto  - regenerate the committed protobuf/gRPC code from proto/"
+	@echo "make bench  - benchmarks vs. the raw libraries; writes bench/RESULTS.md"
 
 # The venv is (re)built whenever pyproject.toml changes.
 $(VENV)/.installed: pyproject.toml
@@ -61,6 +62,10 @@ test: lint unit
 
 demo: venv
 	$(BIN)/meeting-controller demo
+
+# Benchmarks against the raw libraries underneath (not part of `make test`; ~3 minutes).
+bench: venv
+	$(BIN)/meeting-controller bench
 
 clean:
 	rm -rf $(VENV) $(HELM_VENV) .pytest_cache .mypy_cache .ruff_cache build *.egg-info

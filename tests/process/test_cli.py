@@ -18,16 +18,6 @@ def no_mc_variables(monkeypatch: pytest.MonkeyPatch) -> None:
             monkeypatch.delenv(name)
 
 
-@pytest.mark.parametrize("command", ["bench"])
-def test_commands_of_later_releases_say_so_and_exit_2(
-    command: str, capsys: pytest.CaptureFixture[str]
-) -> None:
-    assert cli.main([command]) == 2
-    assert capsys.readouterr().err == (
-        f"meeting-controller {command}: not available yet: arrives with a later release\n"
-    )
-
-
 def test_no_command_prints_the_usage_and_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main([]) == 2
     err = capsys.readouterr().err
@@ -111,3 +101,19 @@ def test_operator_hands_every_following_argument_to_the_operator(
     monkeypatch.setattr(operator_cli, "main", fake_main)
     assert cli.main(["operator", "--standalone", "-A"]) == 5
     assert received == [["--standalone", "-A"]]
+
+
+def test_bench_hands_every_following_argument_to_the_benchmarks(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from meeting_controller import bench
+
+    received: list[list[str]] = []
+
+    def fake_main(argv: list[str] | None = None) -> int:
+        received.append(list(argv or []))
+        return 3
+
+    monkeypatch.setattr(bench, "main", fake_main)
+    assert cli.main(["bench", "--quick", "--only", "planner"]) == 3
+    assert received == [["--quick", "--only", "planner"]]
