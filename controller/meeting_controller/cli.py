@@ -56,7 +56,9 @@ def _parser() -> argparse.ArgumentParser:
     for flag, variable, text in _RUN_FLAGS:
         run.add_argument(flag, dest=variable, metavar="VALUE", help=f"{text} [{variable}]")
     commands.add_parser("gc", help="run the reference Global Controller", add_help=False)
-    commands.add_parser("demo", help="start a local MC and show what it serves", add_help=False)
+    commands.add_parser(
+        "demo", help="run a local fleet with participants and drain one MC live", add_help=False
+    )
     commands.add_parser("operator", help="run the Kubernetes operator", add_help=False)
     commands.add_parser(
         "bench", help="benchmarks vs. the raw libraries (make bench)", add_help=False
