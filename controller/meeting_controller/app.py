@@ -219,11 +219,14 @@ async def run(settings: Settings) -> int:
                 await gc.close()
             if grpc_server is not None:
                 await grpc_server.stop(grace=1.0)
-            if webtransport is not None:
-                await webtransport.stop()
             stopped_in_time = await _shut_down_actor_core(
                 handle, timeout=settings.drain_timeout_seconds
             )
+            if webtransport is not None:
+                # Sessions the actors just closed (or redirected) get a moment to deliver
+                # their last messages and close capsules before the sockets go.
+                await _let_sessions_finish(webtransport, timeout=SESSION_FINISH_TIMEOUT)
+                await webtransport.stop()
             monitor.cancel()
             keeper.cancel()
             workdir.cleanup()
@@ -232,6 +235,18 @@ async def run(settings: Settings) -> int:
     exit_code = EXIT_OK if ran_cleanly and stopped_in_time else EXIT_FAILURE
     log.info("meeting controller stopped", extra={"event": "stopped", "exit_code": exit_code})
     return exit_code
+
+
+#: At shutdown, how long closed sessions may take to finish before the server stops.
+SESSION_FINISH_TIMEOUT = 1.5
+
+
+async def _let_sessions_finish(server: WebTransportServer, *, timeout: float) -> None:
+    step = 0.05
+    for _ in range(round(timeout / step)):
+        if not server.session_count:
+            return
+        await asyncio.sleep(step)
 
 
 #: How often the store monitor probes Redis (readiness and UNHEALTHY follow within this).

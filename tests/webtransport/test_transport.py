@@ -287,6 +287,8 @@ class TestClosing:
             await client.send(b"join")
             assert await within(client.recv()) == b"redirect to mc-2"
             assert await within(client.recv(), 1.0) is None
+            # the close capsule follows the data stream's end (browsers need the gap)
+            await within(client.session.wait_closed(), 2.0)
             assert client.session.peer_close == (
                 signaling_pb2.ERROR_CODE_MC_DRAINING,
                 "draining",

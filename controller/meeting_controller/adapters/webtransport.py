@@ -87,6 +87,9 @@ _MAX_CAPSULE_BYTES: Final = 16 * 1024
 _STREAM_REJECTED: Final = ErrorCode.H3_REQUEST_REJECTED
 #: Socket buffers big enough that a fan-out burst does not make the kernel drop ACKs.
 DEFAULT_SOCKET_BUFFER_BYTES: Final = 4 * 1024 * 1024
+#: Delay between the end of our data stream and the session's close capsule, so that a
+#: browser reads the last messages before it learns the session is closed.
+CLOSE_CAPSULE_DELAY: Final = 0.5  # below the connection linger (1 s)
 #: Close codes of peers that ended a QUIC connection on purpose, not because of a failure.
 _CLEAN_QUIC_CODES: Final = frozenset({0x0, ErrorCode.H3_NO_ERROR})
 
@@ -218,6 +221,7 @@ class WebTransportSession:
         # Outbound side.
         self._send_error: ConnectionError | None = None
         self._local_closed = False
+        self._capsule_sent = False
         # The peer's close: (code, reason) once it sent the capsule or ended the CONNECT stream.
         self._peer_close: tuple[int, str] | None = None
         self._peer_done = asyncio.Event()
@@ -282,18 +286,22 @@ class WebTransportSession:
             raise self._send_error or ConnectionError(str(exc)) from None
         self._owner.schedule_transmit()
 
-    async def close(self, *, code: int = 0, reason: str = "") -> None:
+    async def close(self, *, code: int = 0, reason: str = "", linger: bool = True) -> None:
         """Close the session: FIN the data stream, send the close capsule, FIN the CONNECT
-        stream. Returns at once; the packets leave with the next transmit."""
-        self.close_nowait(code=code, reason=reason)
+        stream. Returns at once; the packets leave with the next transmit.
 
-    def close_nowait(self, *, code: int = 0, reason: str = "") -> None:
+        With ``linger`` (the default) the capsule follows the data stream's end after
+        :data:`CLOSE_CAPSULE_DELAY`, so a browser reads the last messages first.
+        """
+        self.close_nowait(code=code, reason=reason, linger=linger)
+
+    def close_nowait(self, *, code: int = 0, reason: str = "", linger: bool = False) -> None:
         """:meth:`close` for callers that are not coroutines (timers, the server's stop)."""
         if self._local_closed:
             return
         self._local_closed = True
         self._end_inbound(error=None)
-        self._finish_streams(capsule=None if self._peer_close else (code, reason))
+        self._finish_streams(capsule=None if self._peer_close else (code, reason), linger=linger)
         self._owner.session_changed(self)
 
     async def wait_closed(self) -> None:
@@ -456,7 +464,7 @@ class WebTransportSession:
         if self._peer_close is not None and not self._local_closed:
             # The peer closed and everything it sent before is queued: answer with our FINs.
             self._local_closed = True
-            self._finish_streams(capsule=None)
+            self._finish_streams(capsule=None, linger=False)
         self._owner.session_changed(self)
 
     def _overflow(self) -> None:
@@ -475,8 +483,15 @@ class WebTransportSession:
                 self._owner.quic.stop_stream(self._stream_id, _STREAM_REJECTED)
             self._owner.schedule_transmit()
 
-    def _finish_streams(self, *, capsule: tuple[int, str] | None) -> None:
-        """FIN our half of the data stream, then the capsule (if any) and FIN on CONNECT."""
+    def _finish_streams(self, *, capsule: tuple[int, str] | None, linger: bool) -> None:
+        """FIN our half of the data stream now; the capsule and FIN on CONNECT shortly after.
+
+        Browsers discard stream data the page has not read yet once the session is closed, so
+        a last message sent just before closing (a RedirectToMc, an Error) would be lost if
+        the close capsule travelled with it. The data stream's FIN goes at once (the peer
+        sees the end of the messages); the session itself closes ``CLOSE_CAPSULE_DELAY``
+        later, or at once when the peer has already closed its side.
+        """
         if self._owner.terminated:
             return
         quic = self._owner.quic
@@ -484,6 +499,18 @@ class WebTransportSession:
             with contextlib.suppress(ValueError, AssertionError):
                 quic.send_stream_data(self._stream_id, b"", end_stream=True)
         self._fail_send(ConnectionError("the WebTransport session is closed"))
+        self._owner.schedule_transmit()
+        if capsule is None or not linger:
+            self._send_close_capsule(capsule)
+        else:
+            asyncio.get_running_loop().call_later(
+                CLOSE_CAPSULE_DELAY, self._send_close_capsule, capsule
+            )
+
+    def _send_close_capsule(self, capsule: tuple[int, str] | None) -> None:
+        if self._owner.terminated or self._capsule_sent:
+            return
+        self._capsule_sent = True
         data = encode_close_capsule(*capsule) if capsule is not None else b""
         with contextlib.suppress(ValueError, AssertionError, ProtocolError):
             self._owner.h3.send_data(self.session_id, data, end_stream=True)
