@@ -185,7 +185,12 @@ async def _ensure_fleet_objects(cr: kopf.Body, fleet: resources.FleetSpec, *, fo
             )
         )
         if created:
-            kopf.info(cr, reason="SecretCreated", message="created the fleet's generated Secret")
+            kopf.event(
+                cr,
+                type="Normal",
+                reason="SecretCreated",
+                message="created the fleet's generated Secret",
+            )
     _ensured.add(key)
 
 
@@ -232,6 +237,10 @@ async def _delete(ctx: _Context, action: planner.DeletePod) -> None:
     )
 
 
+def _meetings(n: int) -> str:
+    return f"{n} meeting" if n == 1 else f"{n} meetings"
+
+
 async def _drain(ctx: _Context, action: planner.StartDrain) -> None:
     if not action.resend:
         mark = planner.DrainMark(started_at=ctx.now, deadline=action.deadline, reason=action.reason)
@@ -247,10 +256,14 @@ async def _drain(ctx: _Context, action: planner.StartDrain) -> None:
         metrics.DRAINS_STARTED.labels(ctx.namespace, ctx.name, action.reason).inc()
         observed = ctx.observed.get(action.pod_name)
         meetings = observed.mc.meetings if observed and observed.mc else 0
-        kopf.info(
+        # kopf.event, not kopf.info: the handlers post only warnings through kopf's level
+        # filter, which kopf.info obeys, and this Event must reach `kubectl describe`.
+        kopf.event(
             ctx.cr,
+            type="Normal",
             reason="DrainStarted",
-            message=f"draining MC pod {action.pod_name} ({action.reason}, {meetings} meetings, "
+            message=f"draining MC pod {action.pod_name} ({action.reason}, "
+            f"{_meetings(meetings)} left to move, "
             f"deadline in {max(0, round(action.deadline - ctx.now))} s)",
         )
     pod = ctx.pods.get(action.pod_name)
@@ -285,8 +298,9 @@ async def _create(ctx: _Context, action: planner.CreatePod) -> None:
                 continue
             raise
         metrics.PODS_CREATED.labels(ctx.namespace, ctx.name).inc()
-        kopf.info(
+        kopf.event(
             ctx.cr,
+            type="Normal",
             reason="PodCreated",
             message=f"created MC pod {name} (revision {action.revision})",
         )
