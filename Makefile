@@ -15,7 +15,7 @@ PYTHON312 ?= $(shell for p in python3.12 $$HOME/.pyenv/versions/3.12*/bin/python
 	$$p -c 'import sys; assert sys.version_info[:2] == (3, 12)' >/dev/null 2>&1 && { echo $$p; break; }; done)
 HELM_VENV ?= .venv-helm
 
-.PHONY: help venv helm-venv test lint unit proto demo bench clean
+.PHONY: help venv helm-venv web-deps webjs test lint unit proto demo bench clean
 
 help:
 	@echo "make demo   - run the Meeting Controller on embedded defaults"
@@ -43,6 +43,18 @@ $(HELM_VENV)/.installed:
 
 helm-venv: $(HELM_VENV)/.installed
 
+# The browser console's protobuf JavaScript is generated from proto/ with protobufjs-cli
+# (npm); the generated files are committed, npm is only needed to check or regenerate them.
+WEB_DEPS := web/node_modules/.installed
+$(WEB_DEPS): web/package.json web/package-lock.json
+	cd web && npm ci --no-audit --no-fund
+	@touch $@
+
+web-deps: $(WEB_DEPS)
+
+webjs: $(WEB_DEPS)
+	cd web && npm run generate
+
 proto: venv
 	rm -f $(PROTO_OUT)/meeting_controller/protocol/*_pb2*.py*
 	PATH="$(abspath $(BIN)):$$PATH" $(PY) -m grpc_tools.protoc -I $(PROTO_SRC) \
@@ -55,7 +67,7 @@ lint: venv
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-unit: venv helm-venv
+unit: venv helm-venv web-deps
 	$(BIN)/pytest
 
 test: lint unit
@@ -68,4 +80,4 @@ bench: venv
 	$(BIN)/meeting-controller bench
 
 clean:
-	rm -rf $(VENV) $(HELM_VENV) .pytest_cache .mypy_cache .ruff_cache build *.egg-info
+	rm -rf $(VENV) $(HELM_VENV) web/node_modules .pytest_cache .mypy_cache .ruff_cache build *.egg-info

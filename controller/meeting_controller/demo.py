@@ -73,6 +73,7 @@ from meeting_controller.demo_display import (
     result_json,
 )
 from meeting_controller.protocol import internal_pb2, internal_pb2_grpc
+from meeting_controller.webconsole import serve_console
 
 MC_ID_PREFIX = "demo-mc-"
 REGION = "local"
@@ -539,6 +540,7 @@ def _demo(
     )
     out(f"  logs        {supervisor.log_dir}")
     started = time.monotonic()
+    stack = contextlib.ExitStack()
     try:
         redis_url = options.redis_url
         if redis_url:
@@ -561,6 +563,11 @@ def _demo(
         )
         _wait_for_registration(supervisor, gc_http=gc_http, mcs=mcs, out=out)
         _show_endpoints(mcs, out=out)
+        console = serve_console(
+            HOST, 0, gc_url=gc_http, certificate_hashes=[credentials.cert.sha256]
+        )
+        stack.callback(console.close)
+        out(f"  console     {console.url} (join from a browser; see web/index.html)")
         stage = _Stage(
             supervisor=supervisor,
             options=options,
@@ -579,6 +586,8 @@ def _demo(
     except DemoError:
         _show_log_tails(supervisor, out=out)
         raise
+    finally:
+        stack.close()
     clean = _stop_all(supervisor, out=out)
     took = time.monotonic() - started
     if outcome.checked:
