@@ -6,22 +6,25 @@ and fails when the two differ. So when operator code starts calling a new verb o
 here *and* in the template; when it stops, remove it from both. Least privilege is the point: an
 operator that can delete any pod in the cluster deserves a list anyone can review in one screen.
 
+The list is exactly what the operator calls: the operator acceptance test records every API
+call kopf and the operator make against the emulated API server (told apart by their
+User-Agent) and fails when the set differs from these rules, in either direction.
+
 Why each rule exists:
 
-* ``meetingcontrollers``: kopf watches the resources and patches their metadata (finalizers,
-  kopf's progress annotations); ``update`` covers clients that replace instead of patching.
+* ``meetingcontrollers``: kopf lists and watches the resources and patches their metadata
+  (finalizers, kopf's progress annotations).
 * ``meetingcontrollers/status``: the operator writes the fleet status (totals, conditions, pods).
   The ``scale`` subresource is *not* here: ``kubectl scale`` and HPAs use it, the operator reads
   the result from ``spec.replicas``.
-* ``pods``: the operator owns the MC pods directly (create, drain-gated delete, drain annotation
-  patch) and watches them.
-* ``services``: one headless Service per fleet gives every MC pod a stable DNS name.
-* ``poddisruptionbudgets``: one per fleet.
-* ``secrets``: ``get`` checks a referenced or previously created Secret, ``create`` makes the
+* ``pods``: the operator owns the MC pods directly: lists them each pass, creates them, deletes
+  them after their drain, and patches the drain annotation. No ``watch``: it polls.
+* ``services``, ``poddisruptionbudgets``: one each per fleet, created when absent (``get``).
+* ``secrets``: ``get`` reads a referenced or previously created Secret, ``create`` makes the
   session master secret and the admin token when the resource references none. No ``list``/
   ``watch``: the operator never needs to see Secrets it was not told about.
-* ``events`` (core and ``events.k8s.io``): kopf and the operator post Events on the resource.
-* ``customresourcedefinitions`` and ``namespaces``: kopf's discovery and namespace observation.
+* ``events``: kopf and the operator post Events on the resource.
+* ``customresourcedefinitions``: kopf's discovery of the resource it serves.
 
 Peering (``kopf.zalando.org`` ``clusterkopfpeerings``/``kopfpeerings``) and leases are not needed:
 the chart runs the operator with ``--standalone`` and exactly one replica (``Recreate``).
@@ -44,27 +47,27 @@ REQUIRED_RULES: Final[list[PolicyRule]] = [
     {
         "apiGroups": ["meetingcontroller.io"],
         "resources": ["meetingcontrollers"],
-        "verbs": ["get", "list", "watch", "patch", "update"],
+        "verbs": ["list", "watch", "patch"],
     },
     {
         "apiGroups": ["meetingcontroller.io"],
         "resources": ["meetingcontrollers/status"],
-        "verbs": ["get", "patch", "update"],
+        "verbs": ["patch"],
     },
     {
         "apiGroups": [""],
         "resources": ["pods"],
-        "verbs": ["get", "list", "watch", "create", "delete", "patch"],
+        "verbs": ["list", "create", "delete", "patch"],
     },
     {
         "apiGroups": [""],
         "resources": ["services"],
-        "verbs": ["get", "list", "watch", "create", "patch"],
+        "verbs": ["get", "create"],
     },
     {
         "apiGroups": ["policy"],
         "resources": ["poddisruptionbudgets"],
-        "verbs": ["get", "list", "watch", "create", "patch"],
+        "verbs": ["get", "create"],
     },
     {
         "apiGroups": [""],
@@ -74,28 +77,18 @@ REQUIRED_RULES: Final[list[PolicyRule]] = [
     {
         "apiGroups": [""],
         "resources": ["events"],
-        "verbs": ["create", "patch"],
-    },
-    {
-        "apiGroups": ["events.k8s.io"],
-        "resources": ["events"],
-        "verbs": ["create", "patch"],
+        "verbs": ["create"],
     },
     {
         "apiGroups": ["apiextensions.k8s.io"],
         "resources": ["customresourcedefinitions"],
-        "verbs": ["get", "list", "watch"],
-    },
-    {
-        "apiGroups": [""],
-        "resources": ["namespaces"],
         "verbs": ["list", "watch"],
     },
 ]
 """Every rule the operator needs, cluster-wide mode (the chart's default)."""
 
 CLUSTER_SCOPED: Final[frozenset[tuple[str, str]]] = frozenset(
-    {("apiextensions.k8s.io", "customresourcedefinitions"), ("", "namespaces")}
+    {("apiextensions.k8s.io", "customresourcedefinitions")}
 )
 """(apiGroup, resource) pairs that are not namespaced.
 

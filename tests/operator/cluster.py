@@ -48,7 +48,33 @@ class Cluster(kmock.KubernetesEmulator):
 
     _versions = itertools.count(1)
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        #: (apiGroup, resource[/subresource], verb) of every call the operator made (kopf's
+        #: and its own, told apart from the test's by the User-Agent): the RBAC contract test.
+        self.operator_calls: set[tuple[str, str, str]] = set()
+
+    def _record(self, request: Any) -> None:
+        agent = str(request.headers.get("User-Agent", ""))
+        if not (agent.startswith("kopf") or agent.startswith("meeting-operator")):
+            return
+        if request.resource is None or request.action is None:
+            return
+        resource = str(request.resource.plural)
+        if request.subresource:
+            resource += "/" + str(request.subresource)
+        verb = {
+            "LIST": "list",
+            "WATCH": "watch",
+            "FETCH": "get",
+            "CREATE": "create",
+            "UPDATE": "patch" if str(request.method).upper().endswith("PATCH") else "update",
+            "DELETE": "delete",
+        }.get(request.action.name, request.action.name.lower())
+        self.operator_calls.add((str(request.resource.group or ""), resource, verb))
+
     async def _handle(self, request: Any) -> Any:
+        self._record(request)
         data = request.data
         if request.resource is not None and isinstance(data, dict):
             meta = data.setdefault("metadata", {})

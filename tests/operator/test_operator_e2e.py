@@ -38,7 +38,7 @@ import kmock
 from meeting_controller import tls
 from meeting_controller.client import gc as gc_api
 from meeting_controller.client.meeting import MeetingClient, Trust
-from meeting_operator import planner, resources
+from meeting_operator import planner, rbac, resources
 from tests.operator.cluster import IPS, Api, Cluster, Kubelet, register_resources, start_operator
 from tests.support.gc_server import ThreadedGc
 from tests.support.processes import ProcessGroup, free_port
@@ -346,6 +346,19 @@ async def test_operator_runs_a_drain_aware_fleet(tmp_path: Path, redis_url: str)
                 ):
                     assert metric in exposition
                 assert not kubelet.errors, kubelet.errors
+                # RBAC: exactly what the operator and kopf called, no more, no less.
+                called = {c for c in cluster.operator_calls if c[1] != "None"}
+                granted = {
+                    (group, resource, verb)
+                    for rule in rbac.REQUIRED_RULES
+                    for group in rule["apiGroups"]
+                    for resource in rule["resources"]
+                    for verb in rule["verbs"]
+                }
+                assert called == granted, (
+                    f"called but not granted: {sorted(called - granted)}; "
+                    f"granted but never called: {sorted(granted - called)}"
+                )
                 for rec in kubelet.pods.values():  # the timeline, for -s runs and failures
                     print(
                         rec.name,
