@@ -44,7 +44,8 @@ IPS = [f"127.0.0.{n}" for n in range(20, 60)]
 
 
 class Cluster(kmock.KubernetesEmulator):
-    """kmock's emulator plus uid, creationTimestamp, generation and resourceVersion."""
+    """kmock's emulator plus uid, creationTimestamp, generation, resourceVersion and
+    generateName, and a record of the operator's calls (for the RBAC contract)."""
 
     _versions = itertools.count(1)
 
@@ -76,6 +77,12 @@ class Cluster(kmock.KubernetesEmulator):
     async def _handle(self, request: Any) -> Any:
         self._record(request)
         data = request.data
+        if request.action == kmock.action.CREATE and isinstance(data, dict):
+            # Honour generateName as an API server does (kmock ignores it): kopf posts every
+            # Event with a generated name, and without this only the first one is stored.
+            generated = data.setdefault("metadata", {})
+            if not generated.get("name") and generated.get("generateName"):
+                generated["name"] = f"{generated['generateName']}{uuid.uuid4().hex[:10]}"
         if request.resource is not None and isinstance(data, dict):
             meta = data.setdefault("metadata", {})
             meta["resourceVersion"] = str(next(self._versions))

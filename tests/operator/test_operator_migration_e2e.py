@@ -30,7 +30,6 @@ import socket
 import subprocess
 import time
 import urllib.request
-import uuid
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -69,20 +68,14 @@ STATUS_LOG: list[tuple[float, dict[str, Any]]] = []
 
 
 class StatusRecordingCluster(Cluster):
-    """The test cluster, plus two things for this test:
+    """The test cluster, plus, for this test:
 
-    * every ``status`` write to a MeetingController is kept (:data:`STATUS_LOG`), so that a
-      ``migrationsPending`` shown for a fraction of a second is not missed by polling;
-    * ``metadata.generateName`` is honoured as an API server does (kmock ignores it): kopf
-      posts every Event with a generated name, and without this only the first one is stored
-      (the others fail with 409).
+    every ``status`` write to a MeetingController is kept (:data:`STATUS_LOG`), so that a
+    ``migrationsPending`` shown for a fraction of a second is not missed by polling
+    (``metadata.generateName``, which kopf's Events need, is honoured by the shared cluster.)
     """
 
     async def _handle(self, request: Any) -> Any:
-        if request.action == kmock.action.CREATE and isinstance(request.data, dict):
-            meta = request.data.setdefault("metadata", {})
-            if not meta.get("name") and meta.get("generateName"):
-                meta["name"] = f"{meta['generateName']}{uuid.uuid4().hex[:10]}"
         if (
             request.resource is not None
             and request.resource.plural == resources.PLURAL
