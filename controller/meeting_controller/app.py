@@ -89,6 +89,7 @@ class Lifecycle:
         self._background: set[asyncio.Task[None]] = set()
         #: Set once the MC is registered: SIGTERM and the admin Drain then drain first.
         self.drainer: Drainer | None = None
+        self.migrator: Migrator | None = None
         self.drain_timeout_s = 0.0
 
     def on_drain(self, deadline_unix_ms: int, reason: str) -> int:
@@ -217,6 +218,8 @@ async def run(settings: Settings) -> int:
             lifecycle.stop_requested.set()  # readiness turns false on every path out
             if gc is not None:
                 await gc.close()
+            if lifecycle.migrator is not None:
+                await lifecycle.migrator.close()
             if grpc_server is not None:
                 await grpc_server.stop(grace=1.0)
             stopped_in_time = await _shut_down_actor_core(
@@ -281,7 +284,7 @@ def _drainer(
     async def participants_of(meeting: MeetingHandle) -> int:
         return (await meeting.get_state()).participants
 
-    migrator = Migrator(
+    migrator = lifecycle.migrator = Migrator(
         mc_id=settings.mc_id,
         gc=gc,
         admin_token=settings.admin_token,

@@ -104,10 +104,9 @@ class Drainer:
 
     async def _run(self, reason: str) -> DrainReport:
         assert self._deadline_ms is not None
-        try:
-            await self._notify_draining(self._deadline_ms, reason)
-        except Exception as error:  # best effort: the heartbeats also say DRAINING
-            log.warning("could not tell the GC about the drain: %s", error)
+        # Told in parallel with the migrations: the GC needs no answer from us to pick
+        # targets, and a slow GC must not delay the moves.
+        telling = asyncio.create_task(self._tell_draining(self._deadline_ms, reason))
         initial = len(self._controller.hosted())
         if self._migrate is not None:
             await self._migrate_all(self._migrate)
@@ -122,6 +121,7 @@ class Drainer:
             except TimeoutError:
                 pass
         await self._wait_until_empty()
+        await telling
         # Nothing new arrives while draining (assignments are refused), so whatever left
         # without being moved or closed ended on its own.
         self.report.ended = max(0, initial - self.report.migrated - self.report.closed)
@@ -139,6 +139,12 @@ class Drainer:
         )
         self._on_drained()
         return self.report
+
+    async def _tell_draining(self, deadline_ms: int, reason: str) -> None:
+        try:
+            await self._notify_draining(deadline_ms, reason)
+        except Exception as error:  # best effort: the heartbeats also say DRAINING
+            log.warning("could not tell the GC about the drain: %s", error)
 
     async def _migrate_all(self, migrate: Callable[[MeetingHandle], Awaitable[bool]]) -> None:
         """Move every meeting away, a bounded number at a time, never past the deadline."""

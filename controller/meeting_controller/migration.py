@@ -51,6 +51,20 @@ class Migrator:
         self._admin_token = admin_token
         self._participants_of = participants_of
         self._channel_factory = channel_factory
+        #: One channel per target MC, shared by the meetings moving there (a drain moves many
+        #: meetings to the same few MCs; a connection per meeting would cost a handshake each).
+        self._channels: dict[str, grpc.aio.Channel] = {}
+
+    def _channel(self, endpoint: str) -> grpc.aio.Channel:
+        channel = self._channels.get(endpoint)
+        if channel is None:
+            channel = self._channels[endpoint] = self._channel_factory(endpoint)
+        return channel
+
+    async def close(self) -> None:
+        channels, self._channels = list(self._channels.values()), {}
+        for channel in channels:
+            await channel.close(None)
 
     async def migrate(self, meeting: MeetingHandle) -> bool:
         """Move one meeting; ``True`` once another MC owns it and everyone was redirected."""
@@ -111,7 +125,7 @@ class Migrator:
     ) -> int | None:
         """The generation the target took the meeting under, or ``None`` if it refused."""
         assert self._admin_token is not None
-        channel = self._channel_factory(target.grpc_endpoint)
+        channel = self._channel(target.grpc_endpoint)
         try:
             stub = internal_pb2_grpc.MeetingControllerServiceStub(channel)
             answer: internal_pb2.AcceptMigrationResponse = await stub.AcceptMigration(
@@ -132,9 +146,9 @@ class Migrator:
                 error.code().name,
                 extra={"meeting_id": meeting_id},
             )
-            return None
-        finally:
+            self._channels.pop(target.grpc_endpoint, None)  # reconnect next time
             await channel.close(None)
+            return None
         if not answer.accepted:
             log.warning(
                 "migration target %s refused %s: %s",

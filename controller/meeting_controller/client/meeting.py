@@ -118,6 +118,7 @@ class MeetingClient:
         self._keepalive: asyncio.Task[None] | None = None
         self._last_heard = 0.0
         self._resuming = False
+        self._closers: set[asyncio.Task[None]] = set()
 
     # -- connecting ----------------------------------------------------------------------------
 
@@ -260,13 +261,24 @@ class MeetingClient:
                     continue
             if self._closing:
                 return
-            with contextlib.suppress(Exception):
-                await transport.close()
+            # Close the old connection in the background: its orderly close waits for the
+            # server's answer, which must not delay the resume (after a redirect the old MC
+            # only closes the session a moment later).
+            self._close_in_background(transport)
             try:
                 await self._resume()
             except (SessionError, SequenceViolation, ConnectionError, OSError) as error:
                 self._events.put_nowait(error)
                 return
+
+    def _close_in_background(self, transport: wt.ClientTransport) -> None:
+        async def close() -> None:
+            with contextlib.suppress(Exception):
+                await transport.close()
+
+        task = asyncio.create_task(close())
+        self._closers.add(task)
+        task.add_done_callback(self._closers.discard)
 
     async def _keep_alive(self, liveness: Liveness) -> None:
         """Ping while connected; abandon a connection that stays silent (a dead MC)."""
@@ -390,6 +402,8 @@ class MeetingClient:
         self._closing = True
         if self._keepalive is not None:
             self._keepalive.cancel()
+        if self._closers:
+            await asyncio.wait(set(self._closers), timeout=2.0)
         if self._reader is not None:
             self._reader.cancel()
             with contextlib.suppress(asyncio.CancelledError):

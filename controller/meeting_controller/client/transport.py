@@ -273,6 +273,7 @@ async def _connect(
                 local_addr=("::", 0) if family == socket.AF_INET6 else ("0.0.0.0", 0),
             )
             connection = protocol
+            _raise_socket_buffers(transport)
             connection.connect(address)
             await _handshake(connection, certificate_hash)
             settings = await connection.settings_received
@@ -291,6 +292,20 @@ async def _connect(
             transport.close()
         raise
     return ClientTransport(connection=connection, transport=transport, session=session)
+
+
+#: Client UDP buffers: bursts of server messages (a busy meeting, a replay after a resume)
+#: overflow the kernel's default and the lost packets cost QUIC loss recovery.
+CLIENT_SOCKET_BUFFER_BYTES = 1024 * 1024
+
+
+def _raise_socket_buffers(transport: asyncio.DatagramTransport) -> None:
+    sock = transport.get_extra_info("socket")
+    if sock is None:
+        return
+    for option in (socket.SO_RCVBUF, socket.SO_SNDBUF):
+        with contextlib.suppress(OSError):
+            sock.setsockopt(socket.SOL_SOCKET, option, CLIENT_SOCKET_BUFFER_BYTES)
 
 
 async def _handshake(connection: _ClientConnection, certificate_hash: bytes | None) -> None:
