@@ -207,7 +207,7 @@ async def run(settings: Settings) -> int:
                 gc = lifecycle.gc = _gc_client(advertised, handle, lifecycle)
                 if await _register(gc, lifecycle):
                     gc.start_heartbeats()
-                    lifecycle.drainer = _drainer(gc, handle, lifecycle, settings)
+                    lifecycle.drainer = _drainer(gc, handle, lifecycle, settings, store)
                     lifecycle.drain_timeout_s = settings.drain_timeout_seconds
                     ran_cleanly = await _wait_for_stop(lifecycle, handle)
                 else:
@@ -274,6 +274,7 @@ def _drainer(
     handle: controller.MeetingControllerHandle,
     lifecycle: Lifecycle,
     settings: Settings,
+    store: FencedRedisClient,
 ) -> Drainer:
     async def notify_draining(deadline_unix_ms: int, reason: str) -> None:
         await gc.notify_draining(deadline_unix_ms=deadline_unix_ms, reason=reason)
@@ -289,6 +290,7 @@ def _drainer(
         gc=gc,
         admin_token=settings.admin_token,
         participants_of=participants_of,
+        generation_of=store.get_generation,
     )
     return Drainer(
         controller=handle,

@@ -44,13 +44,17 @@ class Migrator:
         gc: GcClient,
         admin_token: Secret | None,
         participants_of: Callable[[MeetingHandle], Awaitable[int]],
+        generation_of: Callable[[str], Awaitable[int]] | None = None,
         channel_factory: ChannelFactory = grpc.aio.insecure_channel,
+        call_timeout: float = CALL_TIMEOUT,
     ) -> None:
         self._mc_id = mc_id
         self._gc = gc
         self._admin_token = admin_token
         self._participants_of = participants_of
+        self._generation_of = generation_of
         self._channel_factory = channel_factory
+        self._call_timeout = call_timeout
         #: One channel per target MC, shared by the meetings moving there (a drain moves many
         #: meetings to the same few MCs; a connection per meeting would cost a handshake each).
         self._channels: dict[str, grpc.aio.Channel] = {}
@@ -117,6 +121,35 @@ class Migrator:
         metrics.migrations_total.labels(result="refused").inc()
         return False
 
+    async def _claimed_anyway(
+        self,
+        target: internal_pb2.MigrationTargetResponse,
+        meeting_id: str,
+        handoff: internal_pb2.MeetingHandoff,
+    ) -> int | None:
+        """Whether the target took the meeting although its answer was lost.
+
+        The claim is the hand-over: once the stored generation is the one after ours, this MC
+        is fenced out whatever the target answered, and the only way not to strand the
+        participants is to send them there. Only the target just asked can have made that
+        claim (the GC re-places nothing of a live, heartbeating MC).
+        """
+        if self._generation_of is None:
+            return None
+        try:
+            current = await self._generation_of(meeting_id)
+        except StoreError:
+            return None
+        if current != handoff.generation + 1:
+            return None
+        log.warning(
+            "migration target %s took %s over although its answer was lost; completing",
+            target.mc_id,
+            meeting_id,
+            extra={"meeting_id": meeting_id, "event": "migration_answer_lost"},
+        )
+        return current
+
     async def _ask_target(
         self,
         target: internal_pb2.MigrationTargetResponse,
@@ -136,7 +169,7 @@ class Migrator:
                     participants=len(handoff.participants),
                 ),
                 metadata=(("authorization", "Bearer " + self._admin_token.reveal().decode()),),
-                timeout=CALL_TIMEOUT,
+                timeout=self._call_timeout,
             )
         except grpc.aio.AioRpcError as error:
             log.warning(
@@ -148,7 +181,7 @@ class Migrator:
             )
             self._channels.pop(target.grpc_endpoint, None)  # reconnect next time
             await channel.close(None)
-            return None
+            return await self._claimed_anyway(target, meeting_id, handoff)
         if not answer.accepted:
             log.warning(
                 "migration target %s refused %s: %s",
