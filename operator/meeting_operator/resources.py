@@ -101,6 +101,9 @@ class FleetSpec:
     pod_labels: Mapping[str, str]
     pod_annotations: Mapping[str, str]
     ports: Ports
+    tls_secret: str | None = None
+    """A ``kubernetes.io/tls`` Secret (``tls.crt``/``tls.key``) for WebTransport; ``None``: each
+    MC generates a self-signed certificate (fine for tests and pinned-hash clients only)."""
 
 
 class SpecError(ValueError):
@@ -156,6 +159,9 @@ def parse_spec(spec: Mapping[str, Any]) -> FleetSpec:
         affinity=dict(spec.get("affinity") or {}),
         pod_labels=dict(spec.get("podLabels") or {}),
         pod_annotations=dict(spec.get("podAnnotations") or {}),
+        tls_secret=str((spec.get("tls") or {})["secretName"])
+        if (spec.get("tls") or {}).get("secretName")
+        else None,
         ports=Ports(
             webtransport=int(ports.get("webtransport", 4433)),
             grpc=int(ports.get("grpc", 50052)),
@@ -257,6 +263,9 @@ def _secret_volume(name: str, ref: SecretKeyRef, filename: str) -> dict[str, Any
     }
 
 
+#: The volume of the WebTransport certificate (``spec.tls.secretName``).
+TLS_VOLUME: Final = "tls"
+
 _SECRET_MOUNTS: Final = (
     # volume name, file name, env var
     ("session-secret", "secret", "MC_SESSION_MASTER_SECRET_FILE"),
@@ -323,6 +332,11 @@ def _pod_body(
         )
     for volume, filename, variable in _SECRET_MOUNTS:
         env.append({"name": variable, "value": f"{SECRETS_DIR}/{volume}/{filename}"})
+    if fleet.tls_secret is not None:
+        env += [
+            {"name": "MC_TLS_CERT_FILE", "value": f"{SECRETS_DIR}/{TLS_VOLUME}/tls.crt"},
+            {"name": "MC_TLS_KEY_FILE", "value": f"{SECRETS_DIR}/{TLS_VOLUME}/tls.key"},
+        ]
     env += [
         {"name": "MC_DRAIN_TIMEOUT_SECONDS", "value": str(fleet.drain_timeout_s)},
         {"name": "MC_LOG_FORMAT", "value": "json"},
@@ -366,6 +380,10 @@ def _pod_body(
             ),
         ],
     }
+    if fleet.tls_secret is not None:
+        container["volumeMounts"].append(
+            {"name": TLS_VOLUME, "mountPath": f"{SECRETS_DIR}/{TLS_VOLUME}", "readOnly": True}
+        )
     if fleet.image_pull_policy:
         container["imagePullPolicy"] = fleet.image_pull_policy
     if fleet.resources:
@@ -397,6 +415,20 @@ def _pod_body(
             ),
         ],
     }
+    if fleet.tls_secret is not None:
+        spec["volumes"].append(
+            {
+                "name": TLS_VOLUME,
+                "secret": {
+                    "secretName": fleet.tls_secret,
+                    "items": [
+                        {"key": "tls.crt", "path": "tls.crt"},
+                        {"key": "tls.key", "path": "tls.key"},
+                    ],
+                    "defaultMode": 0o440,
+                },
+            }
+        )
     if fleet.node_selector:
         spec["nodeSelector"] = dict(fleet.node_selector)
     if fleet.tolerations:

@@ -147,7 +147,7 @@ def test_the_spec_has_the_agreed_fields(crd: dict[str, Any]) -> None:
         "replicas", "image", "imagePullPolicy", "region", "capacity", "heartbeat",
         "globalController", "redis", "sessionSecretRef", "joinTokenPublicKeySecretRef",
         "adminTokenSecretRef", "drain", "rollout", "resources", "nodeSelector", "tolerations",
-        "affinity", "podLabels", "podAnnotations", "ports",
+        "affinity", "podLabels", "podAnnotations", "ports", "tls",
     }  # fmt: skip
     assert set(spec["required"]) == {
         "image", "region", "globalController", "redis", "joinTokenPublicKeySecretRef",
@@ -356,7 +356,7 @@ def test_the_example_resource_is_valid_and_complete(
     assert errors_of(validator, example) == []
     spec_fields = set(crd_schema.openapi_schema(crd)["properties"]["spec"]["properties"])
     # Complete: every field is shown, the optional Secret references as comments.
-    commented = {"sessionSecretRef", "adminTokenSecretRef"}
+    commented = {"sessionSecretRef", "adminTokenSecretRef", "tls"}
     assert set(example["spec"]) == spec_fields - commented
     text = EXAMPLE_PATH.read_text()
     assert all(f"# {field}:" in text for field in commented)

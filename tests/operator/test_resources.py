@@ -233,3 +233,33 @@ class TestStatus:
         assert observed.ready is True
         assert observed.phase is planner.PodPhase.RUNNING
         assert observed.created_at == 1735689600.0
+
+
+class TestCertificate:
+    def test_without_a_tls_secret_the_mc_generates_its_own(self) -> None:
+        pod = _pod(_cr())
+        env = _env(pod)
+        assert "MC_TLS_CERT_FILE" not in env
+        assert "MC_TLS_KEY_FILE" not in env
+        assert all(v["name"] != resources.TLS_VOLUME for v in pod["spec"]["volumes"])
+
+    def test_a_tls_secret_is_mounted_and_handed_to_the_mc(self) -> None:
+        pod = _pod(_cr(tls={"secretName": "mc-cert"}))
+        env = _env(pod)
+        assert env["MC_TLS_CERT_FILE"].endswith("/tls/tls.crt")
+        assert env["MC_TLS_KEY_FILE"].endswith("/tls/tls.key")
+        [volume] = [v for v in pod["spec"]["volumes"] if v["name"] == resources.TLS_VOLUME]
+        assert volume["secret"]["secretName"] == "mc-cert"
+        assert {i["key"] for i in volume["secret"]["items"]} == {"tls.crt", "tls.key"}
+        [mount] = [
+            m
+            for m in pod["spec"]["containers"][0]["volumeMounts"]
+            if m["name"] == resources.TLS_VOLUME
+        ]
+        assert mount["readOnly"] is True
+        assert env["MC_TLS_CERT_FILE"].startswith(mount["mountPath"])
+
+    def test_changing_the_certificate_rolls_the_fleet(self) -> None:
+        assert resources.get_revision(_cr()) != resources.get_revision(
+            _cr(tls={"secretName": "mc-cert"})
+        )
