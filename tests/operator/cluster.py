@@ -28,7 +28,7 @@ import signal
 import subprocess
 import time
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -444,3 +444,39 @@ def start_operator(
             stdout=out,
             stderr=subprocess.STDOUT,
         )
+
+
+#: What the test kubelet failed at (shown when a wait times out); cleared by each test.
+KUBELET_ERRORS: list[BaseException] = []
+
+
+async def wait_for(
+    predicate: Callable[[], Awaitable[bool]] | Callable[[], bool],
+    *,
+    timeout: float,
+    what: str,
+    operator_log: Path | None = None,
+) -> None:
+    """Poll ``predicate`` (sync or async); on timeout fail with the kubelet's errors and the
+    operator's last log lines."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = predicate()
+        if not isinstance(result, bool):
+            result = await result
+        if result:
+            return
+        if time.monotonic() > deadline:
+            log = "\n".join(f"kubelet error: {e!r}" for e in KUBELET_ERRORS)
+            if operator_log is not None:
+                log += "\n" + operator_tail(operator_log)
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}\n{log}")
+        await asyncio.sleep(0.05)
+
+
+def operator_tail(path: Path) -> str:
+    """The operator's last log lines, without the timer's heartbeat lines."""
+    if not path.exists():
+        return ""
+    lines = [line for line in path.read_text().splitlines() if "Timer 'poll'" not in line]
+    return "\n".join(lines[-40:])

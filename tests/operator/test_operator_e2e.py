@@ -29,7 +29,6 @@ import socket
 import subprocess
 import time
 import urllib.request
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -39,45 +38,23 @@ from meeting_controller import tls
 from meeting_controller.client import gc as gc_api
 from meeting_controller.client.meeting import MeetingClient, Trust
 from meeting_operator import planner, rbac, resources
-from tests.operator.cluster import IPS, Api, Cluster, Kubelet, register_resources, start_operator
+from tests.operator.cluster import (
+    IPS,
+    KUBELET_ERRORS,
+    Api,
+    Cluster,
+    Kubelet,
+    register_resources,
+    start_operator,
+    wait_for,
+)
 from tests.support.gc_server import ThreadedGc
 from tests.support.processes import ProcessGroup, free_port
 
 NS = "meetings"
 CR = "eu-west"
 DRAIN_S = 6
-_KUBELET_ERRORS: list[BaseException] = []
 CR_PATH = f"/apis/{resources.GROUP}/{resources.VERSION}/namespaces/{NS}/{resources.PLURAL}"
-
-
-async def wait_for(
-    predicate: Callable[[], Awaitable[bool]] | Callable[[], bool],
-    *,
-    timeout: float,
-    what: str,
-    operator_log: Path | None = None,
-) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        result = predicate()
-        if not isinstance(result, bool):
-            result = await result
-        if result:
-            return
-        if time.monotonic() > deadline:
-            log = "\n".join(f"kubelet error: {e!r}" for e in _KUBELET_ERRORS)
-            if operator_log is not None:
-                log += "\n" + _operator_tail(operator_log)
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}\n{log}")
-        await asyncio.sleep(0.1)
-
-
-def _operator_tail(path: Path) -> str:
-    """The operator's last log lines, without the timer's heartbeat lines."""
-    if not path.exists():
-        return ""
-    lines = [line for line in path.read_text().splitlines() if "Timer 'poll'" not in line]
-    return "\n".join(lines[-40:])
 
 
 def _get(url: str) -> str:
@@ -127,8 +104,8 @@ async def test_operator_runs_a_drain_aware_fleet(tmp_path: Path, redis_url: str)
             kubelet = Kubelet(
                 api=api, namespace=NS, workdir=tmp_path, cert=cert, processes=processes
             )
-            kubelet.errors = _KUBELET_ERRORS
-            _KUBELET_ERRORS.clear()
+            kubelet.errors = KUBELET_ERRORS
+            KUBELET_ERRORS.clear()
 
             def operator(index: int) -> subprocess.Popen[bytes]:
                 process = start_operator(

@@ -30,7 +30,6 @@ import socket
 import subprocess
 import time
 import urllib.request
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -43,11 +42,13 @@ from meeting_controller.protocol import signaling_pb2 as sig
 from meeting_operator import resources
 from tests.operator.cluster import (
     IPS,
+    KUBELET_ERRORS,
     Api,
     Cluster,
     Kubelet,
     register_resources,
     start_operator,
+    wait_for,
 )
 from tests.support.gc_server import ThreadedGc
 from tests.support.processes import ProcessGroup, free_port
@@ -62,7 +63,6 @@ MIGRATED_WITHIN_S = 20.0
 MEETINGS = 6
 PER_MEETING = 3
 
-_KUBELET_ERRORS: list[BaseException] = []
 STATUS_LOG: list[tuple[float, dict[str, Any]]] = []
 """Every status the operator wrote to a MeetingController: (wall time, status)."""
 
@@ -84,36 +84,6 @@ class StatusRecordingCluster(Cluster):
         ):
             STATUS_LOG.append((time.time(), copy.deepcopy(request.data.get("status") or {})))
         return await super()._handle(request)
-
-
-async def wait_for(
-    predicate: Callable[[], Awaitable[bool]] | Callable[[], bool],
-    *,
-    timeout: float,
-    what: str,
-    operator_log: Path | None = None,
-) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        result = predicate()
-        if not isinstance(result, bool):
-            result = await result
-        if result:
-            return
-        if time.monotonic() > deadline:
-            log = "\n".join(f"kubelet error: {e!r}" for e in _KUBELET_ERRORS)
-            if operator_log is not None:
-                log += "\n" + _operator_tail(operator_log)
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}\n{log}")
-        await asyncio.sleep(0.05)
-
-
-def _operator_tail(path: Path) -> str:
-    """The operator's last log lines, without the timer's heartbeat lines."""
-    if not path.exists():
-        return ""
-    lines = [line for line in path.read_text().splitlines() if "Timer 'poll'" not in line]
-    return "\n".join(lines[-40:])
 
 
 def _cr(*, gc: ThreadedGc, redis_url: str, ports: dict[str, int]) -> dict[str, Any]:
@@ -193,7 +163,7 @@ async def test_scale_down_migrates_live_meetings_instead_of_waiting(
     clients: list[MeetingClient] = []
     operators: list[subprocess.Popen[bytes]] = []
     STATUS_LOG.clear()
-    _KUBELET_ERRORS.clear()
+    KUBELET_ERRORS.clear()
     test_started = time.monotonic()
 
     with ThreadedGc(fast_heartbeat_ms=500) as gc:
@@ -204,7 +174,7 @@ async def test_scale_down_migrates_live_meetings_instead_of_waiting(
             kubelet = Kubelet(
                 api=api, namespace=NS, workdir=tmp_path, cert=cert, processes=processes
             )
-            kubelet.errors = _KUBELET_ERRORS
+            kubelet.errors = KUBELET_ERRORS
             log = tmp_path / "operator-0.log"
             stop_chatter = asyncio.Event()
             chatterer: asyncio.Task[int] | None = None
